@@ -1,0 +1,92 @@
+"""The `w2s` command: check-params, tasks, cache and reproduce (failures gathered, not fatal)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+from w2s_lib import cli, runner
+
+
+def _w2s(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "w2s_lib", *args], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_check_params_on_a_bad_file_prints_one_line_per_problem_and_fails(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("preset: micro\nnotebooks:\n  01_data:\n    n_exmples: 3\n    seed: '0'\n"
+                   "    tasks: [sentimen]\n")
+    result = _w2s("check-params", str(bad))
+    assert result.returncode == 1
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 3, result.stdout
+    assert "n_exmples" in lines[0] or any("n_exmples" in ln for ln in lines)
+    assert any("seed" in ln for ln in lines) and any("sentimen" in ln for ln in lines)
+
+
+def test_check_params_accepts_the_committed_presets():
+    result = _w2s("check-params", "params/smoke.yaml", "params/micro.yaml", "params/paper.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_tasks_json_lists_name_domain_and_split_sizes(capsys):
+    assert cli.main(["tasks", "--json", "--scope", "micro"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows, "no micro task registered"
+    for row in rows:
+        assert {"name", "domain", "A", "B", "val", "test", "source"} <= set(row)
+        assert row["domain"] in ("nlp", "chess", "reward_modeling", "debate", "concepts")
+
+
+def test_cache_commands_run_on_an_empty_store(capsys):
+    assert cli.main(["cache", "ls"]) == 0
+    assert cli.main(["cache", "du"]) == 0
+    assert cli.main(["cache", "clean"]) == 2  # refuses to guess what to remove
+    assert cli.main(["cache", "clean", "--temporary"]) == 0
+
+
+def _notebook(path, *sources, params="preset = 'smoke'"):
+    nb = new_notebook(cells=[new_code_cell(params, metadata={"tags": ["parameters"]}),
+                             *[new_code_cell(s) for s in sources]])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_reproduce_runs_every_notebook_and_gathers_every_failure(tmp_path, monkeypatch):
+    books, params = tmp_path / "notebooks", tmp_path / "params"
+    books.mkdir(), params.mkdir()
+    _notebook(books / "00_overview.ipynb", "x = 1", "raise ValueError('first broken')")
+    _notebook(books / "01_data.ipynb", "import math", "1 / 0",
+              params="preset = 'smoke'\ntasks = []\nn_examples = 3\nseed = 0")
+    (params / "smoke.yaml").write_text("preset: smoke\nnotebooks:\n  00_overview: {}\n  01_data: {}\n")
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", books)
+    monkeypatch.setattr(runner, "PARAMS_DIR", params)
+    failures = runner.reproduce("smoke", log=lambda *_: None)
+    assert [f.notebook for f in failures] == ["00_overview", "01_data"]
+    assert "ValueError: first broken" in failures[0].error and "ZeroDivisionError" in failures[1].error
+    assert failures[0].cell.startswith("[")
+
+
+def test_reproduce_refuses_before_running_when_a_key_is_not_a_notebook_parameter(tmp_path, monkeypatch):
+    books, params = tmp_path / "notebooks", tmp_path / "params"
+    books.mkdir(), params.mkdir()
+    _notebook(books / "01_data.ipynb", "raise SystemExit('must not run')", params="preset = 'smoke'")
+    (params / "smoke.yaml").write_text("preset: smoke\nnotebooks:\n  01_data:\n    seed: 0\n")
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", books)
+    monkeypatch.setattr(runner, "PARAMS_DIR", params)
+    try:
+        runner.reproduce("smoke", log=lambda *_: None)
+    except runner.ConfigError as err:
+        assert err.problems == [f"{params / 'smoke.yaml'}: 01_data: key 'seed' is not a parameter of the notebook"]
+    else:
+        raise AssertionError("expected a ConfigError")
+
+
+def test_reproduce_with_an_unknown_preset_exits_2_and_names_the_known_ones():
+    result = _w2s("reproduce", "--preset", "huge")
+    assert result.returncode == 2
+    assert "known presets: micro, paper, smoke" in result.stderr

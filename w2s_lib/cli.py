@@ -1,0 +1,132 @@
+"""The ``w2s`` console command (also ``python -m w2s_lib``)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .config import ConfigError
+
+
+def _print(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .runner import reproduce
+
+    try:
+        failures = reproduce(args.preset, only=args.only, log=_print)
+    except ConfigError as err:
+        for line in err.problems:
+            print(line, file=sys.stderr)
+        print(f"nothing was run: {len(err.problems)} problem(s) in the parameters", file=sys.stderr)
+        return 2
+    if failures:
+        print(f"{len(failures)} notebook(s) failed:", file=sys.stderr)
+        for failure in failures:
+            print(f"  {failure}", file=sys.stderr)
+        return 1
+    print("all notebooks ran")
+    return 0
+
+
+def cmd_check_params(args: argparse.Namespace) -> int:
+    from .config import check_params_file
+
+    status = 0
+    for path in args.files:
+        problems = check_params_file(path)
+        for line in problems:
+            print(line)
+        if problems:
+            status = 1
+        else:
+            print(f"{path}: ok")
+    return status
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from .data.catalog import task_table
+
+    table = task_table(scope=args.scope)
+    if args.json:
+        print(json.dumps(table.to_dict(orient="records"), indent=1))
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.width", 200, "display.max_colwidth", 60, "display.max_rows", 500):
+            print(table.to_string(index=False))
+    return 0
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from .store import default_store
+
+    store = default_store()
+    if args.action == "ls":
+        rows = store.entries(args.step)
+        for r in rows:
+            print(f"{r['step']:<24} {r['key']:<48} {_human(r['bytes']):>8}  {r['created']}")
+        print(f"{len(rows)} artifact(s) in {store.root}")
+    elif args.action == "du":
+        by_step: dict[str, list[int]] = {}
+        for r in store.entries(args.step):
+            by_step.setdefault(r["step"], []).append(r["bytes"])
+        for step, sizes in sorted(by_step.items()):
+            print(f"{step:<24} {len(sizes):>5} artifact(s) {_human(sum(sizes)):>10}")
+        total = sum(sum(s) for s in by_step.values())
+        print(f"{'total':<24} {sum(len(s) for s in by_step.values()):>5} artifact(s) {_human(total):>10}")
+    elif args.action == "clean":
+        if args.step is None and not args.all and not args.temporary:
+            print("say what to remove: --step NAME, --temporary (leftovers of killed runs) or --all",
+                  file=sys.stderr)
+            return 2
+        freed = store.clean(step=args.step, temporary_only=args.temporary)
+        print(f"freed {_human(freed)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="w2s", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("reproduce", help="run the notebooks of a preset in order (papermill)")
+    p.add_argument("--preset", default="micro", help="a file params/NAME.yaml (smoke, micro, paper)")
+    p.add_argument("--only", default=None, help="glob or substring of notebook names, e.g. '02*'")
+    p.set_defaults(func=cmd_reproduce)
+
+    p = sub.add_parser("check-params", help="validate params files; computes nothing")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=cmd_check_params)
+
+    p = sub.add_parser("tasks", help="list the task registry")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--scope", choices=("micro", "paper"), default=None,
+                   help="only offline (micro) or hub (paper) tasks")
+    p.set_defaults(func=cmd_tasks)
+
+    p = sub.add_parser("cache", help="inspect or clean the artifact store")
+    p.add_argument("action", choices=("ls", "du", "clean"))
+    p.add_argument("--step", default=None, help="only artifacts of this step")
+    p.add_argument("--all", action="store_true", help="with clean: remove every artifact")
+    p.add_argument("--temporary", action="store_true", help="with clean: only leftovers of killed runs")
+    p.set_defaults(func=cmd_cache)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""Typed, validated parameters: papermill parameters and params files become config objects.
+
+Each notebook declares its parameters twice on purpose: in its ``parameters`` cell (so the
+notebook reads well and papermill can inject values) and as a pydantic model in
+:mod:`w2s_lib.notebook_params` (so values are checked). A test keeps the two in step.
+
+Everything fails before any compute, with one line per problem naming the key and what
+would be accepted: unknown keys (papermill only warns about those), wrong types,
+out-of-range values and unknown task or model names.
+"""
+from __future__ import annotations
+
+import difflib
+import types
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+PRESETS = ("smoke", "micro", "paper")
+
+
+class ConfigError(ValueError):
+    """A list of problems, printed one per line."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class Params(BaseModel):
+    """Base of every notebook's parameters: strict types, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _describe(error: dict[str, Any], schema: type[Params], where: str) -> str:
+    loc = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    kind, msg = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        key = str(error["loc"][0])
+        accepted = list(schema.model_fields)
+        close = difflib.get_close_matches(key, accepted, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"{where}: unknown key {key!r}{hint}; accepted keys: {', '.join(accepted)}"
+    msg = msg.removeprefix("Value error, ")
+    return f"{where}: {loc}: {msg} (got {error.get('input')!r})"
+
+
+def validate(schema: type[Params], values: dict[str, Any], where: str = "params") -> Params:
+    """Build ``schema`` from ``values`` or raise :class:`ConfigError` listing every problem."""
+    try:
+        return schema(**values)
+    except ValidationError as err:
+        raise ConfigError([_describe(e, schema, where) for e in err.errors()]) from None
+
+
+_IPYTHON_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "open"}
+_PLAIN_TYPES = (int, float, str, bool, list, dict, tuple, type(None))
+
+
+def from_globals(notebook: str, namespace: dict[str, Any]) -> Params:
+    """Validate a notebook's parameters from its global namespace.
+
+    Call it in the cell right after the ``parameters`` cell. Plain-valued names that are
+    not parameters are reported as unknown keys: that is how a misspelled papermill
+    parameter (``-p tsks ...``, which papermill only warns about) fails here.
+    """
+    from .notebook_params import schema_for
+
+    schema = schema_for(notebook)
+    values, unknown = {}, []
+    for name, value in namespace.items():
+        if name.startswith("_") or name in _IPYTHON_NAMES:
+            continue
+        if name in schema.model_fields:
+            values[name] = value
+        elif isinstance(value, _PLAIN_TYPES) and not isinstance(value, types.ModuleType):
+            unknown.append(name)
+    problems = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, list(schema.model_fields), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        problems.append(f"{notebook}: unknown key {name!r}{hint}; "
+                        f"accepted keys: {', '.join(schema.model_fields)}")
+    try:
+        cfg = validate(schema, values, where=notebook)
+    except ConfigError as err:
+        problems.extend(err.problems)
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+# ----------------------------------------------------------------------------- params files
+
+def read_params_file(path: str | Path) -> dict[str, Any]:
+    """Read a preset file: ``{"preset": name, "notebooks": {stem: {key: value}}}``."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: no such file"]) from None
+    except yaml.YAMLError as err:
+        raise ConfigError([f"{path}: not valid YAML: {err}"]) from None
+    return data if data is not None else {}
+
+
+def check_params_data(data: Any, where: str) -> list[str]:
+    """Every problem of a preset file's content, one line each (empty list: valid)."""
+    from .notebook_params import NOTEBOOK_PARAMS
+
+    if not isinstance(data, dict):
+        return [f"{where}: top level must be a mapping with keys 'preset' and 'notebooks'"]
+    problems = []
+    for key in data:
+        if key not in ("preset", "notebooks", "description"):
+            problems.append(f"{where}: unknown top-level key {key!r}; accepted: preset, notebooks, description")
+    preset = data.get("preset")
+    if preset not in PRESETS:
+        problems.append(f"{where}: preset: must be one of {', '.join(PRESETS)} (got {preset!r})")
+    notebooks = data.get("notebooks") or {}
+    if not isinstance(notebooks, dict):
+        return problems + [f"{where}: notebooks: must be a mapping of notebook name to parameters"]
+    for stem, values in notebooks.items():
+        if stem not in NOTEBOOK_PARAMS:
+            close = difflib.get_close_matches(str(stem), list(NOTEBOOK_PARAMS), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problems.append(f"{where}: unknown notebook {stem!r}{hint}; "
+                            f"accepted: {', '.join(NOTEBOOK_PARAMS)}")
+            continue
+        values = dict(values or {})
+        if "preset" in values and values["preset"] != preset:
+            problems.append(f"{where}: {stem}.preset: {values['preset']!r} differs from the file's "
+                            f"preset {preset!r}")
+        values.setdefault("preset", preset)
+        try:
+            validate(NOTEBOOK_PARAMS[stem], values, where=f"{where}: {stem}")
+        except ConfigError as err:
+            problems.extend(err.problems)
+    return problems
+
+
+def check_params_file(path: str | Path) -> list[str]:
+    try:
+        data = read_params_file(path)
+    except ConfigError as err:
+        return err.problems
+    return check_params_data(data, where=str(path))
+
+
+def notebook_parameters(path: str | Path, notebook: str) -> dict[str, Any]:
+    """The parameters a preset file gives one notebook (``preset`` included), validated."""
+    data = read_params_file(path)
+    problems = check_params_data(data, where=str(path))
+    if problems:
+        raise ConfigError(problems)
+    values = dict((data.get("notebooks") or {}).get(notebook) or {})
+    values["preset"] = data["preset"]
+    return values

@@ -1,0 +1,142 @@
+"""Burns-style splits: A (weak supervisor's ground truth), B (transfer), val, test.
+
+* The **test set** is fixed for a task: an example belongs to the test pool when a salted
+  hash of its id falls below :data:`TEST_POOL_FRACTION`, and a preset's test set is the
+  ``n_test`` pool members with the smallest hashes. It does not depend on the seed, the
+  model or its tokenizer, so every model of every run is scored on the same items, and
+  the pretraining corpus can exclude the whole test pool up front.
+* A, B and val are drawn from the rest **after** a seeded shuffle (shuffle before select),
+  so they are disjoint by construction; :meth:`Splits.assert_disjoint` checks it anyway.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .registry import get_task, load_pool
+
+TEST_POOL_FRACTION = 0.2
+SPLIT_NAMES = ("A", "B", "val", "test")
+
+
+def id_hash01(task: str, example_id: str) -> float:
+    """A stable number in [0, 1) for an example: the same on every machine and run."""
+    digest = hashlib.sha1(f"w2s-test-pool:{task}:{example_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def test_pool_mask(task: str, ids: pd.Series) -> np.ndarray:
+    return np.array([id_hash01(task, i) < TEST_POOL_FRACTION for i in ids])
+
+
+@dataclass(frozen=True)
+class SplitSizes:
+    n_a: int
+    n_b: int
+    n_val: int
+    n_test: int
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not isinstance(value, int) or value < 0:
+                raise ValueError(f"split size {name} must be a non-negative int, got {value!r}")
+
+
+@dataclass
+class Splits:
+    task: str
+    seed: int
+    A: pd.DataFrame
+    B: pd.DataFrame
+    val: pd.DataFrame
+    test: pd.DataFrame
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return getattr(self, name)
+
+    def ids(self) -> dict[str, list[str]]:
+        return {name: self[name]["id"].tolist() for name in SPLIT_NAMES}
+
+    def fingerprint(self) -> str:
+        """Hash of the split ids: part of every artifact key built on these splits."""
+        h = hashlib.sha256(self.task.encode())
+        for name, ids in self.ids().items():
+            h.update(name.encode())
+            h.update("\x1f".join(ids).encode())
+        return h.hexdigest()[:16]
+
+    def assert_disjoint(self) -> None:
+        seen: dict[str, str] = {}
+        for name in SPLIT_NAMES:
+            for i in self[name]["id"]:
+                if i in seen:
+                    raise AssertionError(f"{self.task}: id {i!r} is in both {seen[i]} and {name}")
+                seen[i] = name
+
+    def sizes(self) -> dict[str, int]:
+        return {name: len(self[name]) for name in SPLIT_NAMES}
+
+
+def _take(frame: pd.DataFrame, n: int, balance: bool, what: str, task: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """First ``n`` rows of an already shuffled frame (50/50 by label when ``balance``)."""
+    if not balance or "label" not in frame.columns:
+        if len(frame) < n:
+            raise ValueError(f"task {task!r}: split {what} needs {n} examples, only {len(frame)} left")
+        return frame.iloc[:n], frame.iloc[n:]
+    per_class = n // 2
+    picked = []
+    for label in (0, 1):
+        rows = frame.index[frame["label"] == label][: per_class + (n % 2 if label == 1 else 0)]
+        if len(rows) < per_class:
+            raise ValueError(f"task {task!r}: split {what} needs {per_class} of label {label}, "
+                             f"only {len(rows)} left")
+        picked.extend(rows)
+    chosen = frame.loc[sorted(picked, key=frame.index.get_loc)]
+    return chosen, frame.drop(index=picked)
+
+
+def make_splits(task: str, seed: int, sizes: SplitSizes, balance: bool = False) -> Splits:
+    """Deterministic splits of a task for a seed. ``balance`` makes every split 50/50 by label."""
+    get_task(task)  # unknown names fail here with the list of registered tasks
+    pool = load_pool(task).reset_index(drop=True)
+    in_test_pool = test_pool_mask(task, pool["id"])
+
+    test_pool = pool[in_test_pool].copy()
+    test_pool["_u"] = [id_hash01(task, i) for i in test_pool["id"]]
+    test_pool = test_pool.sort_values("_u", kind="stable").drop(columns="_u")
+    test, _ = _take(test_pool, sizes.n_test, balance, "test", task)
+
+    rest = pool[~in_test_pool]
+    rest = rest.iloc[np.random.default_rng(seed).permutation(len(rest))]
+    A, rest = _take(rest, sizes.n_a, balance, "A", task)
+    B, rest = _take(rest, sizes.n_b, balance, "B", task)
+    val, _ = _take(rest, sizes.n_val, balance, "val", task)
+
+    splits = Splits(task, seed, *(f.reset_index(drop=True) for f in (A, B, val, test)))
+    splits.assert_disjoint()
+    return splits
+
+
+# Split sizes per preset: caps that shrink to what a task's pool can give.
+PRESET_CAPS: dict[str, SplitSizes] = {
+    "smoke": SplitSizes(n_a=300, n_b=300, n_val=100, n_test=300),
+    "micro": SplitSizes(n_a=2000, n_b=2000, n_val=400, n_test=1000),
+    "paper": SplitSizes(n_a=10_000, n_b=10_000, n_val=1000, n_test=5000),  # Burns: 20k docs, 50/50
+}
+
+
+def sizes_for_preset(task: str, preset: str, pool_size: int | None = None) -> SplitSizes:
+    """The preset's caps, scaled down proportionally when the task's pool is smaller."""
+    if preset not in PRESET_CAPS:
+        raise ValueError(f"unknown preset {preset!r}; accepted: {', '.join(PRESET_CAPS)}")
+    caps = PRESET_CAPS[preset]
+    n = len(load_pool(task)) if pool_size is None else pool_size
+    test_avail = int(n * TEST_POOL_FRACTION * 0.95)  # the hash split is only roughly 20 %
+    train_avail = int(n * (1 - TEST_POOL_FRACTION) * 0.95)
+    want = caps.n_a + caps.n_b + caps.n_val
+    scale = min(1.0, train_avail / want) if want else 1.0
+    return SplitSizes(n_a=int(caps.n_a * scale), n_b=int(caps.n_b * scale),
+                      n_val=int(caps.n_val * scale), n_test=min(caps.n_test, test_avail))

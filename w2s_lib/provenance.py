@@ -1,0 +1,59 @@
+"""What made an artifact or a figure: code version, packages, device, time."""
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+from .paths import REPO_ROOT
+
+TRACKED_PACKAGES = ("w2s_lib", "torch", "transformers", "datasets", "accelerate", "tokenizers",
+                    "numpy", "pandas", "scikit-learn", "chess")
+
+
+@functools.cache
+def git_commit() -> str:
+    """HEAD's commit, with ``-dirty`` when the working tree has uncommitted changes."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (head or "unknown") + ("-dirty" if dirty else "")
+
+
+@functools.cache
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def device_description() -> str:
+    """The compute device, without initialising CUDA in processes that never imported torch."""
+    if "torch" not in sys.modules:
+        return f"cpu ({platform.processor() or platform.machine()})"
+    import torch
+
+    if torch.cuda.is_available():
+        return f"cuda ({torch.cuda.get_device_name(0)} x{torch.cuda.device_count()})"
+    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def provenance(**extra) -> dict:
+    """A provenance record; ``extra`` adds fields such as preset, seeds or wall time."""
+    return {"git_commit": git_commit(), "created": now_iso(), "packages": package_versions(),
+            "device": device_description(), "host": platform.node(), **extra}

@@ -1,0 +1,57 @@
+"""Save figures (PDF + PNG + JSON provenance sidecar) and tables (CSV + LaTeX + sidecar).
+
+Everything goes under ``results/<preset>/`` (DESIGN §7). Files are written to a temporary
+name and renamed, so an interrupted save never leaves a half-written figure or table.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from .paths import figures_dir, tables_dir
+from .provenance import provenance
+
+
+def _atomic_write(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _sidecar(path: Path, record: dict) -> None:
+    _atomic_write(path, lambda p: p.write_text(json.dumps(record, indent=1, sort_keys=True, default=str)))
+
+
+def save_figure(fig, name: str, *, preset: str, seeds: Iterable[int], tables: Iterable[str] = (),
+                wall_time_s: float | None = None, **extra) -> dict[str, Path]:
+    """Write ``figures/<name>.{pdf,png,json}``; the sidecar says what made the figure."""
+    out = figures_dir(preset)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {ext: out / f"{name}.{ext}" for ext in ("pdf", "png", "json")}
+    for ext in ("pdf", "png"):
+        _atomic_write(paths[ext], lambda p, ext=ext: fig.savefig(p, format=ext))
+    _sidecar(paths["json"], provenance(figure=name, preset=preset, seeds=list(seeds),
+                                       tables=list(tables), wall_time_s=wall_time_s, **extra))
+    return paths
+
+
+def save_table(table: pd.DataFrame, name: str, *, preset: str, seeds: Iterable[int] = (),
+               float_format: str = "%.4f", **extra) -> dict[str, Path]:
+    """Write ``tables/<name>.{csv,tex,json}``."""
+    out = tables_dir(preset)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {ext: out / f"{name}.{ext}" for ext in ("csv", "tex", "json")}
+    _atomic_write(paths["csv"], lambda p: table.to_csv(p, index=False, float_format=float_format))
+    _atomic_write(paths["tex"], lambda p: p.write_text(
+        table.to_latex(index=False, float_format=lambda v: float_format % v, na_rep="--")))
+    _sidecar(paths["json"], provenance(table=name, preset=preset, seeds=list(seeds),
+                                       rows=len(table), columns=list(table.columns), **extra))
+    return paths

@@ -1,0 +1,243 @@
+"""A content-addressed artifact store: expensive results are computed once and reused.
+
+An artifact's key is a hash of everything that determines it: the producing step and
+its version, the result-relevant config, the keys of the artifacts it was built from,
+the split fingerprint and the seed. Folder names never enter a key, so a renamed
+folder cannot serve a stale result, and a change invalidates exactly what depends on it.
+
+Writes are atomic: a step builds into a private temporary folder, the manifest (with a
+SHA-256 of every file) is written last, and the folder is renamed into place. A killed
+process leaves only a temporary folder, which is never read. A damaged artifact (missing
+manifest, missing file, wrong size or checksum) is moved to ``.trash/`` and rebuilt.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from .paths import cache_dir
+from .provenance import provenance
+
+log = logging.getLogger(__name__)
+MANIFEST = "manifest.json"
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys; tuples, sets, paths and dataclasses in a fixed form."""
+
+    def default(obj: Any) -> Any:
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            return dataclasses.asdict(obj)
+        if isinstance(obj, (set, frozenset)):
+            return sorted(obj)
+        if isinstance(obj, Path):
+            return str(obj)
+        if hasattr(obj, "model_dump"):  # pydantic models
+            return obj.model_dump()
+        if hasattr(obj, "item"):  # numpy scalars
+            return obj.item()
+        raise TypeError(f"cannot put {type(obj).__name__} into an artifact key")
+
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=default)
+
+
+@dataclass(frozen=True)
+class ArtifactSpec:
+    """Everything that determines an artifact. Two equal specs always name the same result."""
+
+    step: str                      # e.g. "train_weak", "weak_labels", "pretrain_lm"
+    version: int                   # bump when the step's code changes its results
+    config: dict = field(default_factory=dict)
+    inputs: tuple[str, ...] = ()   # keys of the artifacts this one is built from
+    splits: str | None = None      # Splits.fingerprint() where data splits matter
+    seed: int | None = None
+
+    @property
+    def key(self) -> str:
+        payload = canonical_json({"step": self.step, "version": self.version, "config": self.config,
+                                  "inputs": list(self.inputs), "splits": self.splits, "seed": self.seed})
+        return f"{self.step}-{hashlib.sha256(payload.encode()).hexdigest()[:20]}"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    key: str
+    path: Path
+    manifest: dict
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    @property
+    def meta(self) -> dict:
+        return self.manifest.get("meta", {})
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class ArtifactStore:
+    """Artifacts under ``root/<step>/<key>/``; see the module docstring."""
+
+    def __init__(self, root: str | Path | None = None, verify: str | None = None):
+        self.root = Path(root) if root is not None else cache_dir()
+        self.verify = verify or os.environ.get("W2S_VERIFY", "sha256")  # "sha256" or "size"
+        if self.verify not in ("sha256", "size"):
+            raise ValueError(f"verify must be 'sha256' or 'size', got {self.verify!r}")
+        self._verified: dict[str, float] = {}
+
+    # -- locating and checking -------------------------------------------------------
+    def path_for(self, key: str) -> Path:
+        return self.root / key.rsplit("-", 1)[0] / key
+
+    def _check(self, path: Path) -> dict | None:
+        """The manifest when the artifact at ``path`` is intact, else ``None``."""
+        try:
+            manifest = json.loads((path / MANIFEST).read_text())
+            files = manifest["files"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        stamp = (path / MANIFEST).stat().st_mtime
+        if self._verified.get(str(path)) == stamp:
+            return manifest
+        for name, info in files.items():
+            f = path / name
+            if not f.is_file() or f.stat().st_size != info["size"]:
+                return None
+            if self.verify == "sha256" and _sha256(f) != info["sha256"]:
+                return None
+        self._verified[str(path)] = stamp
+        return manifest
+
+    def get(self, spec_or_key: ArtifactSpec | str) -> Artifact | None:
+        """The stored artifact, or ``None`` when absent; a damaged one is moved to the trash."""
+        key = spec_or_key if isinstance(spec_or_key, str) else spec_or_key.key
+        path = self.path_for(key)
+        if not path.exists():
+            return None
+        manifest = self._check(path)
+        if manifest is None:
+            self._discard(path, reason="damaged")
+            return None
+        return Artifact(key, path, manifest)
+
+    def _discard(self, path: Path, reason: str) -> None:
+        trash = self.root / ".trash"
+        trash.mkdir(parents=True, exist_ok=True)
+        target = trash / f"{path.name}-{int(time.time() * 1000)}"
+        log.warning("artifact %s is %s; moved to %s and will be rebuilt", path.name, reason, target)
+        shutil.move(str(path), target)
+
+    # -- building -------------------------------------------------------------------
+    def get_or_build(self, spec: ArtifactSpec, build: Callable[[Path], dict | None]) -> Artifact:
+        """Return the artifact for ``spec``, building it with ``build(tmp_dir)`` if needed.
+
+        ``build`` writes its files into the folder it is given and may return a small dict
+        of metadata (metrics, sizes) stored in the manifest.
+        """
+        found = self.get(spec)
+        if found is not None:
+            return found
+        final = self.path_for(spec.key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{spec.key}-", dir=final.parent))
+        try:
+            start = time.perf_counter()
+            meta = build(tmp) or {}
+            wall = time.perf_counter() - start
+            files = {}
+            for f in sorted(p for p in tmp.rglob("*") if p.is_file()):
+                rel = f.relative_to(tmp).as_posix()
+                files[rel] = {"size": f.stat().st_size, "sha256": _sha256(f)}
+            manifest = {"key": spec.key, "spec": json.loads(canonical_json(dataclasses.asdict(spec))),
+                        "files": files, "meta": meta,
+                        "provenance": provenance(wall_time_s=round(wall, 3))}
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+            try:
+                os.rename(tmp, final)
+            except OSError:  # another process finished first: keep theirs if intact
+                if self.get(spec) is None:
+                    raise
+                shutil.rmtree(tmp, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return self.get(spec)  # type: ignore[return-value]
+
+    # -- conveniences for common payloads -------------------------------------------------
+    def frame(self, spec: ArtifactSpec, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """A cached DataFrame (parquet)."""
+
+        def build(tmp: Path) -> dict:
+            df = compute()
+            df.to_parquet(tmp / "frame.parquet", index=False)
+            return {"rows": len(df)}
+
+        return pd.read_parquet(self.get_or_build(spec, build).file("frame.parquet"))
+
+    def json(self, spec: ArtifactSpec, compute: Callable[[], Any]) -> Any:
+        """A cached JSON-serialisable value."""
+
+        def build(tmp: Path) -> None:
+            (tmp / "value.json").write_text(canonical_json(compute()))
+
+        return json.loads(self.get_or_build(spec, build).file("value.json").read_text())
+
+    # -- housekeeping (w2s cache ...) ---------------------------------------------------------
+    def entries(self, step: str | None = None) -> list[dict]:
+        rows = []
+        if not self.root.exists():
+            return rows
+        for step_dir in sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            if step is not None and step_dir.name != step:
+                continue
+            for art in sorted(p for p in step_dir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+                size = sum(f.stat().st_size for f in art.rglob("*") if f.is_file())
+                try:
+                    manifest = json.loads((art / MANIFEST).read_text())
+                    created = manifest["provenance"]["created"]
+                except (OSError, ValueError, KeyError):
+                    created = "damaged"
+                rows.append({"step": step_dir.name, "key": art.name, "bytes": size, "created": created})
+        return rows
+
+    def clean(self, step: str | None = None, temporary_only: bool = False) -> int:
+        """Remove artifacts (of one step, or all) or only leftovers; returns bytes freed."""
+        freed = 0
+        if not self.root.exists():
+            return freed
+        leftovers = list(self.root.glob("*/.tmp-*")) + [self.root / ".trash"]
+        targets = leftovers if temporary_only else (
+            [self.root / step] if step else [p for p in self.root.iterdir()])
+        for t in targets:
+            if t.exists():
+                freed += sum(f.stat().st_size for f in t.rglob("*") if f.is_file()) if t.is_dir() else t.stat().st_size
+                shutil.rmtree(t) if t.is_dir() else t.unlink()
+        return freed
+
+
+_default_store: ArtifactStore | None = None
+
+
+def default_store() -> ArtifactStore:
+    """The store at :func:`w2s_lib.paths.cache_dir` (re-created when ``W2S_CACHE`` changes)."""
+    global _default_store
+    if _default_store is None or _default_store.root != cache_dir():
+        _default_store = ArtifactStore()
+    return _default_store

@@ -1,0 +1,33 @@
+"""One style and one colour per method, defined once for every figure."""
+from __future__ import annotations
+
+from .paths import PACKAGE_DIR
+
+STYLE_FILE = PACKAGE_DIR / "style" / "w2s.mplstyle"
+
+# One colour per method or model role (colour-blind-safe Okabe–Ito palette; the ceiling is black).
+METHOD_COLORS: dict[str, str] = {
+    "weak": "#999999",
+    "ceiling": "#000000",
+    "baseline": "#0072B2",
+    "aux_conf": "#D55E00",
+    "bootstrap": "#009E73",
+    "generative_ft": "#CC79A7",
+    "facilitation": "#E69F00",
+    "debate": "#56B4E9",
+    "alignment": "#F0E442",
+    "full": "#882255",
+}
+
+DOMAIN_TITLES = {"nlp": "NLP tasks", "chess": "Chess puzzles", "reward_modeling": "Reward modeling"}
+
+
+def color(method: str) -> str:
+    """The colour of a method; unknown methods get a neutral grey rather than a crash."""
+    return METHOD_COLORS.get(method, "#555555")
+
+
+def use_style() -> None:
+    import matplotlib.pyplot as plt
+
+    plt.style.use(str(STYLE_FILE))
