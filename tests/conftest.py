@@ -18,3 +18,20 @@ def _isolated_outputs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("W2S_RESULTS", str(base / "results"))
     monkeypatch.setenv("W2S_BUILD", str(base / "build"))
     yield
+
+
+@pytest.fixture
+def tiny_corpus(monkeypatch):
+    """A small English corpus for the tiny-decoder path, so tests pretrain in seconds."""
+    from w2s_lib.models import pretrain
+
+    words = ("good bad great awful movie film plot acting story dull brilliant boring fun sad happy "
+             "a the is was very not really quite kind of thing dog animal tool made").split()
+    import random
+
+    rng = random.Random(0)
+    docs = tuple(" ".join(rng.choice(words) for _ in range(rng.randint(5, 20))) for _ in range(400))
+    monkeypatch.setattr(pretrain, "corpus_documents", lambda corpus: docs)
+    pretrain.corpus_fingerprint.cache_clear()
+    yield docs
+    pretrain.corpus_fingerprint.cache_clear()

@@ -29,7 +29,37 @@ def _task_or_error(name: str) -> str:
         raise ValueError(str(err)) from None
 
 
+def _nlp_task(name: str) -> str:
+    from .data.registry import get_task, task_names
+
+    if get_task(name).domain != "nlp":
+        raise ValueError(f"task {name!r} is not an NLP task; NLP tasks: {', '.join(task_names(domain='nlp'))}")
+    return name
+
+
+def _ladder_or_error(name: str) -> str:
+    from .models.ladder import get_ladder
+
+    try:
+        get_ladder(name)
+    except KeyError as err:
+        raise ValueError(str(err)) from None
+    return name
+
+
+def _method_or_error(name: str) -> str:
+    from .pipeline import METHODS
+
+    if name not in METHODS:
+        raise ValueError(f"unknown method {name!r}; accepted: {', '.join(METHODS)}")
+    return name
+
+
 TaskName = Annotated[str, AfterValidator(_task_or_error)]
+NLPTaskName = Annotated[str, AfterValidator(_task_or_error), AfterValidator(_nlp_task)]
+LadderName = Annotated[str, AfterValidator(_ladder_or_error)]
+MethodName = Annotated[str, AfterValidator(_method_or_error)]
+Pairs = Literal["all", "to_largest", "adjacent"]
 Seeds = Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1)]
 
 
@@ -44,9 +74,19 @@ class DataParams(Params):
     seed: Annotated[int, Field(ge=0)] = 0
 
 
+class NLPW2SParams(Params):
+    preset: Preset = "smoke"
+    tasks: Annotated[list[NLPTaskName], Field(min_length=1)] = Field(default_factory=lambda: ["sentiment"])
+    ladder: LadderName = "smoke"
+    seeds: Seeds = Field(default_factory=lambda: [0])
+    methods: Annotated[list[MethodName], Field(min_length=1)] = Field(default_factory=lambda: ["baseline"])
+    pairs: Pairs = "all"
+
+
 NOTEBOOK_PARAMS: dict[str, type[Params]] = {
     "00_overview": OverviewParams,
     "01_data": DataParams,
+    "02_nlp_w2s": NLPW2SParams,
 }
 
 

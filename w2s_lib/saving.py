@@ -55,3 +55,16 @@ def save_table(table: pd.DataFrame, name: str, *, preset: str, seeds: Iterable[i
     _sidecar(paths["json"], provenance(table=name, preset=preset, seeds=list(seeds),
                                        rows=len(table), columns=list(table.columns), **extra))
     return paths
+
+
+def merge_table(new: pd.DataFrame, name: str, *, preset: str, replace_on: list[str]) -> pd.DataFrame:
+    """``tables/<name>.csv`` with the rows of ``new`` replacing earlier rows of the same
+    ``replace_on`` values; notebooks that each own some rows of one table (e.g. table 1's
+    domains) update it without erasing each other's rows."""
+    path = tables_dir(preset) / f"{name}.csv"
+    if path.exists():
+        old = pd.read_csv(path)
+        keys = set(map(tuple, new[replace_on].astype(str).to_numpy()))
+        keep = ~old[replace_on].astype(str).apply(tuple, axis=1).isin(keys)
+        new = pd.concat([old[keep], new], ignore_index=True)
+    return new.reset_index(drop=True)

@@ -38,9 +38,12 @@ class SplitSizes:
     n_b: int
     n_val: int
     n_test: int
+    working_pool: int | None = None  # see make_splits
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
+            if name == "working_pool" and value is None:
+                continue
             if not isinstance(value, int) or value < 0:
                 raise ValueError(f"split size {name} must be a non-negative int, got {value!r}")
 
@@ -98,8 +101,8 @@ def _take(frame: pd.DataFrame, n: int, balance: bool, what: str, task: str) -> t
     return chosen, frame.drop(index=picked)
 
 
-def make_splits(task: str, seed: int, sizes: SplitSizes, balance: bool = False) -> Splits:
-    """Deterministic splits of a task for a seed. ``balance`` makes every split 50/50 by label."""
+def _test_and_working_pool(task: str, sizes: SplitSizes, balance: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The fixed test set and the seed-independent pool that A, B and val are drawn from."""
     get_task(task)  # unknown names fail here with the list of registered tasks
     pool = load_pool(task).reset_index(drop=True)
     in_test_pool = test_pool_mask(task, pool["id"])
@@ -110,6 +113,29 @@ def make_splits(task: str, seed: int, sizes: SplitSizes, balance: bool = False) 
     test, _ = _take(test_pool, sizes.n_test, balance, "test", task)
 
     rest = pool[~in_test_pool]
+    if sizes.working_pool is not None and sizes.working_pool < len(rest):
+        order = np.argsort([id_hash01(task, f"work:{i}") for i in rest["id"]], kind="stable")
+        rest = rest.iloc[np.sort(order[: sizes.working_pool])]
+    return test, rest
+
+
+def working_universe(task: str, sizes: SplitSizes, balance: bool = False) -> pd.DataFrame:
+    """Every example any seed's splits can contain (test set + working pool).
+
+    Frozen-model features are computed for this frame once and shared by all seeds.
+    """
+    test, rest = _test_and_working_pool(task, sizes, balance)
+    return pd.concat([rest, test], ignore_index=True)
+
+
+def make_splits(task: str, seed: int, sizes: SplitSizes, balance: bool = False) -> Splits:
+    """Deterministic splits of a task for a seed. ``balance`` makes every split 50/50 by label.
+
+    ``sizes.working_pool`` bounds where A, B and val may come from: the non-test examples with
+    the smallest (seed-independent) hashes. Seeds then resample A/B/val inside one fixed pool,
+    so features of frozen models are computed once for all seeds.
+    """
+    test, rest = _test_and_working_pool(task, sizes, balance)
     rest = rest.iloc[np.random.default_rng(seed).permutation(len(rest))]
     A, rest = _take(rest, sizes.n_a, balance, "A", task)
     B, rest = _take(rest, sizes.n_b, balance, "B", task)
@@ -122,8 +148,8 @@ def make_splits(task: str, seed: int, sizes: SplitSizes, balance: bool = False) 
 
 # Split sizes per preset: caps that shrink to what a task's pool can give.
 PRESET_CAPS: dict[str, SplitSizes] = {
-    "smoke": SplitSizes(n_a=300, n_b=300, n_val=100, n_test=300),
-    "micro": SplitSizes(n_a=2000, n_b=2000, n_val=400, n_test=1000),
+    "smoke": SplitSizes(n_a=200, n_b=200, n_val=100, n_test=300, working_pool=600),
+    "micro": SplitSizes(n_a=1000, n_b=1000, n_val=200, n_test=1000, working_pool=3000),
     "paper": SplitSizes(n_a=10_000, n_b=10_000, n_val=1000, n_test=5000),  # Burns: 20k docs, 50/50
 }
 
@@ -138,5 +164,6 @@ def sizes_for_preset(task: str, preset: str, pool_size: int | None = None) -> Sp
     train_avail = int(n * (1 - TEST_POOL_FRACTION) * 0.95)
     want = caps.n_a + caps.n_b + caps.n_val
     scale = min(1.0, train_avail / want) if want else 1.0
+    work = None if caps.working_pool is None else min(caps.working_pool, train_avail)
     return SplitSizes(n_a=int(caps.n_a * scale), n_b=int(caps.n_b * scale),
-                      n_val=int(caps.n_val * scale), n_test=min(caps.n_test, test_avail))
+                      n_val=int(caps.n_val * scale), n_test=min(caps.n_test, test_avail), working_pool=work)

@@ -1,0 +1,4 @@
+"""Model ladders, backbones and heads."""
+from .ladder import LADDERS, Rung, get_ladder, get_rung, hf_rung
+
+__all__ = ["LADDERS", "Rung", "get_ladder", "get_rung", "hf_rung"]

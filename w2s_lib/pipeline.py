@@ -1,0 +1,292 @@
+"""The weak-to-strong pipeline (Burns et al. 2023) on top of the artifact store.
+
+For a task, a seed and a pair of rungs (weak < strong):
+
+1. **weak supervisor** — the weak rung trained on ground truth of split A;
+2. **weak labels** — its soft predictions on B (and on val, for model selection);
+3. **W2S student** — the strong rung trained on those weak labels of B (never B's ground truth);
+4. **strong ceiling** — the strong rung trained on ground truth of B.
+
+Every trained model emits labels (soft predictions on B, val and test) as an artifact, so any
+model can supervise the next (bootstrapping). Weak supervisors and ceilings are keyed without
+the partner rung or method, so they are trained once and reused by every student.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import metrics
+from .data.registry import get_task
+from .data.splits import Splits, make_splits, sizes_for_preset, working_universe
+from .models.ladder import Rung, get_ladder
+from .store import Artifact, ArtifactSpec, ArtifactStore, default_store
+from .training.probe import ProbeConfig
+
+PIPELINE_VERSION = 1
+ROLES = ("weak", "ceiling", "student")
+
+
+@dataclass(frozen=True)
+class Method:
+    """How a student learns from weak labels: the loss and its options."""
+
+    name: str
+    loss: str
+    loss_options: dict = field(default_factory=dict)
+    description: str = ""
+
+
+METHODS: dict[str, Method] = {
+    "baseline": Method("baseline", "xent", description="naive finetuning on the weak soft labels"),
+    "aux_conf": Method("aux_conf", "aux_conf", {"schedule": "paper"},
+                       description="auxiliary confidence loss (α → 0.75 over the first 20 % of steps)"),
+    "aux_conf_openai": Method("aux_conf_openai", "aux_conf", {"schedule": "openai"},
+                              description="auxiliary confidence loss, OpenAI code schedule (0.5, jump at 10 %)"),
+}
+
+
+def get_method(name: str) -> Method:
+    if name not in METHODS:
+        raise KeyError(f"unknown method {name!r}; accepted: {', '.join(METHODS)}")
+    return METHODS[name]
+
+
+def corpus_for(task: str) -> str:
+    """Which pretraining corpus a task's tiny rungs read: chess notation or English."""
+    spec = get_task(task)
+    return "chess" if spec.domain == "chess" or "chess" in spec.name else "english"
+
+
+# ----------------------------------------------------------------------------- task data
+
+@dataclass
+class TaskData:
+    """A task's splits for one seed, and the text universe whose features are cached."""
+
+    task: str
+    kind: str
+    splits: Splits
+    universe: tuple[str, ...]          # every text any split of any seed can show (features rows)
+
+    @functools.cached_property
+    def row_of(self) -> dict[str, int]:
+        return {t: i for i, t in enumerate(self.universe)}
+
+    def text_columns(self) -> tuple[str, ...]:
+        return ("text_a", "text_b") if self.kind == "pairwise" else ("text",)
+
+    def rows(self, split: str) -> dict[str, np.ndarray]:
+        frame = self.splits[split]
+        return {c: np.array([self.row_of[t] for t in frame[c]]) for c in self.text_columns()}
+
+    def labels(self, split: str) -> np.ndarray:
+        return self.splits[split]["label"].to_numpy()
+
+
+def task_data(task: str, preset: str, seed: int) -> TaskData:
+    spec = get_task(task)
+    if spec.kind not in ("binary", "pairwise", "debate"):
+        raise ValueError(f"task {task!r} is {spec.kind}; the classification pipeline takes binary, "
+                         "pairwise or debate (binary view) tasks")
+    sizes = sizes_for_preset(task, preset)
+    splits = make_splits(task, seed, sizes)
+    kind = "pairwise" if spec.kind == "pairwise" else "binary"
+    cols = ("text_a", "text_b") if kind == "pairwise" else ("text",)
+    universe = _universe(task, sizes, cols)
+    return TaskData(task, kind, splits, universe)
+
+
+@functools.cache
+def _universe(task: str, sizes, cols: tuple[str, ...]) -> tuple[str, ...]:
+    """Texts of the working pool and the test set: the same for every seed."""
+    frame = working_universe(task, sizes)
+    return tuple(sorted({t for c in cols for t in frame[c]}))
+
+
+# ----------------------------------------------------------------------------- training one model
+
+def _probe_cfg(rung: Rung, loss: str, loss_options: dict, seed: int, select: str) -> ProbeConfig:
+    opts = rung.extra.get("probe", {})
+    return ProbeConfig(loss=loss, loss_options=loss_options, seed=seed, select=select, **opts)
+
+
+def fit_and_label(rung: Rung, data: TaskData, train_split: str, targets: np.ndarray, *, seed: int,
+                  loss: str = "xent", loss_options: dict | None = None, select: str = "last",
+                  val_weak: np.ndarray | None = None, store: ArtifactStore | None = None) -> dict[str, np.ndarray]:
+    """Train ``rung`` on ``targets`` for ``train_split``; return P(label 1) on B, val and test.
+
+    ``targets`` are the only supervision the model sees: P(class 1) per training example.
+    """
+    store = store or default_store()
+    loss_options = loss_options or {}
+    corpus = corpus_for(data.task)
+    if rung.train_mode == "probe":
+        from .training.features import rung_features
+        from .training.probe import train_probe, train_reward_probe
+
+        feats = rung_features(rung, corpus, data.universe, store)
+        cfg = _probe_cfg(rung, loss if data.kind == "binary" else ("bt" if loss == "xent" else loss),
+                         loss_options, seed, select)
+        if data.kind == "pairwise":
+            r = data.rows(train_split)
+            probe = train_reward_probe(feats[r["text_a"]], feats[r["text_b"]], targets, cfg)
+            return {s: probe.preference_proba(feats[data.rows(s)["text_a"]], feats[data.rows(s)["text_b"]])
+                    for s in ("B", "val", "test")}
+        val_feats = feats[data.rows("val")["text"]] if select == "weak_val" else None
+        probe = train_probe(feats[data.rows(train_split)["text"]], targets, cfg, val_feats, val_weak)
+        return {s: probe.predict_proba(feats[data.rows(s)["text"]]) for s in ("B", "val", "test")}
+    return _finetune_and_label(rung, data, train_split, targets, seed=seed, loss=loss,
+                               loss_options=loss_options, select=select, val_weak=val_weak, store=store)
+
+
+def _finetune_and_label(rung, data, train_split, targets, *, seed, loss, loss_options, select, val_weak, store):
+    from .models.backbone import load_backbone, load_tokenizer_for
+    from .models.heads import BinaryClassifier, RewardModel, freeze_all_but_last
+    from .training.engine import TrainConfig, predict_outputs, predict_proba, train_classifier, train_reward_model
+
+    corpus = corpus_for(data.task)
+    tokenizer = load_tokenizer_for(rung, corpus, store)
+    backbone = load_backbone(rung, corpus, store)
+    pairwise = data.kind == "pairwise"
+    model = (RewardModel if pairwise else BinaryClassifier)(backbone, rung.pooling)
+    if rung.train_mode == "last_k":
+        freeze_all_but_last(model, rung.last_k)
+    cfg = TrainConfig(lr=rung.lr, epochs=rung.epochs, batch_size=rung.batch_size, max_length=rung.max_length,
+                      loss=("bt" if pairwise and loss == "xent" else loss), loss_options=loss_options,
+                      select=select if not pairwise else "last", seed=seed)
+    frame = data.splits[train_split]
+    if pairwise:
+        train_reward_model(model, tokenizer, frame["text_a"].tolist(), frame["text_b"].tolist(), targets, cfg,
+                           desc=f"{rung.name} rm")
+        out = {}
+        for s in ("B", "val", "test"):
+            f = data.splits[s]
+            ra = predict_outputs(model, tokenizer, f["text_a"].tolist(), cfg.max_length, cfg.eval_batch_size)
+            rb = predict_outputs(model, tokenizer, f["text_b"].tolist(), cfg.max_length, cfg.eval_batch_size)
+            out[s] = 1 / (1 + np.exp(-(ra - rb)))
+        return out
+    val_texts = data.splits["val"]["text"].tolist() if select == "weak_val" else None
+    train_classifier(model, tokenizer, frame["text"].tolist(), targets, cfg, val_texts, val_weak,
+                     desc=f"{rung.name}")
+    return {s: predict_proba(model, tokenizer, data.splits[s]["text"].tolist(), cfg.max_length)
+            for s in ("B", "val", "test")}
+
+
+# ----------------------------------------------------------------------------- roles as artifacts
+
+def _labels_frame(data: TaskData, probs: dict[str, np.ndarray]) -> pd.DataFrame:
+    return pd.concat([pd.DataFrame({"id": data.splits[s]["id"].to_numpy(), "split": s, "prob": p})
+                      for s, p in probs.items()], ignore_index=True)
+
+
+def _model_artifact(role: str, rung: Rung, data: TaskData, seed: int, train_split: str, targets_fn,
+                    *, loss: str = "xent", loss_options: dict | None = None, select: str = "last",
+                    supervisor: Artifact | None = None, store: ArtifactStore | None = None) -> Artifact:
+    store = store or default_store()
+    config = {"role": role, "task": data.task, "rung": asdict(rung), "train_split": train_split,
+              "loss": loss, "loss_options": loss_options or {}, "select": select}
+    spec = ArtifactSpec("model_labels", PIPELINE_VERSION, config,
+                        inputs=(supervisor.key,) if supervisor else (), splits=data.splits.fingerprint(),
+                        seed=seed)
+
+    def build(tmp: Path) -> dict:
+        targets, val_weak = targets_fn()
+        probs = fit_and_label(rung, data, train_split, targets, seed=seed, loss=loss, loss_options=loss_options,
+                              select=select, val_weak=val_weak, store=store)
+        labels = _labels_frame(data, probs)
+        labels.to_parquet(tmp / "labels.parquet", index=False)
+        test = probs["test"]
+        return {"test_acc": metrics.accuracy(test, data.labels("test")),
+                "test_auroc": metrics.auroc(test, data.labels("test"))}
+
+    return store.get_or_build(spec, build)
+
+
+def read_labels(art: Artifact, split: str) -> pd.Series:
+    frame = pd.read_parquet(art.file("labels.parquet"))
+    part = frame[frame["split"] == split]
+    return pd.Series(part["prob"].to_numpy(), index=part["id"].to_numpy())
+
+
+def weak_supervisor(rung: Rung, data: TaskData, seed: int, store=None) -> Artifact:
+    """Trained on ground truth of A (the only split whose labels it sees)."""
+    return _model_artifact("weak", rung, data, seed, "A",
+                           lambda: (data.labels("A").astype(np.float32), None), store=store)
+
+
+def strong_ceiling(rung: Rung, data: TaskData, seed: int, store=None) -> Artifact:
+    """Trained on ground truth of B: the best the strong rung can do with these examples."""
+    return _model_artifact("ceiling", rung, data, seed, "B",
+                           lambda: (data.labels("B").astype(np.float32), None), store=store)
+
+
+def student_targets(data: TaskData, supervisor: Artifact) -> tuple[np.ndarray, np.ndarray]:
+    """The supervisor's soft labels on B and val, aligned to the split order: nothing else."""
+    b = read_labels(supervisor, "B").loc[data.splits.B["id"]].to_numpy(np.float32)
+    v = read_labels(supervisor, "val").loc[data.splits.val["id"]].to_numpy(np.float32)
+    return b, v
+
+
+def w2s_student(rung: Rung, data: TaskData, seed: int, supervisor: Artifact, method: Method,
+                select: str = "last", store=None) -> Artifact:
+    """The strong rung trained on the supervisor's labels of B (never on B's ground truth)."""
+    return _model_artifact("student", rung, data, seed, "B", lambda: student_targets(data, supervisor),
+                           loss=method.loss, loss_options=method.loss_options, select=select,
+                           supervisor=supervisor, store=store)
+
+
+# ----------------------------------------------------------------------------- the grid
+
+def evaluate_run(data: TaskData, weak: Artifact, student: Artifact, ceiling: Artifact) -> dict:
+    y = data.labels("test")
+    ids = data.splits.test["id"]
+    p_weak, p_student, p_ceiling = (read_labels(a, "test").loc[ids].to_numpy() for a in (weak, student, ceiling))
+    agree = metrics.agreement(metrics.to_predictions(p_student), metrics.to_predictions(p_weak), y)
+    return {"weak_acc": metrics.accuracy(p_weak, y), "student_acc": metrics.accuracy(p_student, y),
+            "ceiling_acc": metrics.accuracy(p_ceiling, y), "weak_auroc": metrics.auroc(p_weak, y),
+            "student_auroc": metrics.auroc(p_student, y), "ceiling_auroc": metrics.auroc(p_ceiling, y),
+            "agreement": agree["agreement"], "agreement_weak_correct": agree["agreement_weak_correct"],
+            "agreement_weak_wrong": agree["agreement_weak_wrong"], "n_test": len(y)}
+
+
+def rung_pairs(rungs: Sequence[Rung], pairs: str) -> list[tuple[Rung, Rung]]:
+    """``all``: every weak < strong pair; ``to_largest``: every rung supervising the largest."""
+    if pairs == "all":
+        return [(w, s) for i, w in enumerate(rungs) for s in rungs[i + 1:]]
+    if pairs == "to_largest":
+        return [(w, rungs[-1]) for w in rungs[:-1]]
+    if pairs == "adjacent":
+        return list(zip(rungs[:-1], rungs[1:]))
+    raise ValueError(f"unknown pairs {pairs!r}; accepted: all, to_largest, adjacent")
+
+
+def run_grid(tasks: Iterable[str], ladder: str, seeds: Iterable[int], preset: str,
+             methods: Iterable[str] = ("baseline",), pairs: str = "all", select: str = "last",
+             store: ArtifactStore | None = None) -> pd.DataFrame:
+    """One tidy row per (task, method, weak, strong, seed); every model comes from the store."""
+    from tqdm.auto import tqdm
+
+    store = store or default_store()
+    rungs = get_ladder(ladder)
+    size = {r.name: r.non_embedding_params() for r in rungs}
+    jobs = [(t, s) for t in tasks for s in seeds]
+    rows = []
+    for task, seed in tqdm(jobs, desc="tasks x seeds"):
+        data = task_data(task, preset, seed)
+        weak = {r.name: weak_supervisor(r, data, seed, store) for r in rungs[:-1]}
+        ceiling = {r.name: strong_ceiling(r, data, seed, store) for r in rungs[1:]}
+        for method in methods:
+            m = get_method(method)
+            for w, s in rung_pairs(rungs, pairs):
+                student = w2s_student(s, data, seed, weak[w.name], m, select, store)
+                rows.append({"domain": get_task(task).domain, "task": task, "method": method,
+                             "weak_model": w.name, "strong_model": s.name, "weak_size": size[w.name],
+                             "strong_size": size[s.name], "seed": seed,
+                             **evaluate_run(data, weak[w.name], student, ceiling[s.name])})
+    return pd.DataFrame(rows)

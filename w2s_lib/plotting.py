@@ -1,0 +1,103 @@
+"""Figures drawn from tidy tables (never from models): one function per paper figure.
+
+Each function takes a table such as ``table1_main.csv`` and returns a matplotlib figure;
+saving (PDF + PNG + provenance sidecar) is :func:`w2s_lib.saving.save_figure`'s job.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .style import DOMAIN_TITLES, color, use_style
+
+DOMAIN_ORDER = ("nlp", "chess", "reward_modeling")
+
+
+def _domains(table: pd.DataFrame) -> list[str]:
+    present = list(dict.fromkeys(table["domain"]))
+    return [d for d in DOMAIN_ORDER if d in present] + [d for d in present if d not in DOMAIN_ORDER]
+
+
+def _weak_shades(weak_models: list[str]) -> dict[str, tuple]:
+    import matplotlib.pyplot as plt
+
+    cmap = plt.get_cmap("viridis")
+    n = max(1, len(weak_models) - 1)
+    return {w: cmap(0.85 * i / n) for i, w in enumerate(weak_models)}
+
+
+def _by_size(frame: pd.DataFrame, size_col: str, name_col: str) -> list[str]:
+    return list(frame.sort_values(size_col).drop_duplicates(name_col)[name_col])
+
+
+def pgr_vs_size(table: pd.DataFrame, method: str = "baseline", title: str = ""):
+    """Figure 1: PGR against strong-model size, one panel per domain, one line per weak model.
+
+    With several tasks in a domain the point is the mean of per-task PGRs and the bar spans
+    the tasks' min–max; with one task the bar is its 95 % bootstrap CI over seeds.
+    """
+    import matplotlib.pyplot as plt
+
+    use_style()
+    table = table[table["method"] == method]
+    domains = _domains(table)
+    fig, axes = plt.subplots(1, len(domains), figsize=(4.2 * len(domains), 3.4), squeeze=False)
+    for ax, domain in zip(axes[0], domains):
+        part = table[table["domain"] == domain]
+        shades = _weak_shades(_by_size(part, "weak_size", "weak_model"))
+        for weak, rows in part.groupby("weak_model", sort=False):
+            g = rows.groupby(["strong_model", "strong_size"], as_index=False).agg(
+                pgr=("pgr", "mean"), lo=("pgr", "min"), hi=("pgr", "max"), n_tasks=("task", "nunique"),
+                ci_lo=("pgr_ci_low", "mean"), ci_hi=("pgr_ci_high", "mean")).sort_values("strong_size")
+            one_task = (g["n_tasks"] == 1).all()
+            lo = np.where(one_task, g["ci_lo"], g["lo"])
+            hi = np.where(one_task, g["ci_hi"], g["hi"])
+            yerr = np.vstack([g["pgr"] - lo, hi - g["pgr"]])
+            ax.errorbar(g["strong_size"], g["pgr"], yerr=np.nan_to_num(np.clip(yerr, 0, None)), marker="o",
+                        color=shades[weak], label=f"weak: {weak}")
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel("strong model size (non-embedding parameters)")
+        ax.set_ylabel("performance gap recovered (PGR)")
+        ax.set_title(DOMAIN_TITLES.get(domain, domain))
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_vs_size(table: pd.DataFrame, method: str = "baseline", title: str = ""):
+    """Figure 2: test accuracy of weak supervisors, W2S students and strong ceilings by size.
+
+    Students are drawn supervised by the smallest weak model of the ladder; points are the
+    mean over the domain's tasks.
+    """
+    import matplotlib.pyplot as plt
+
+    use_style()
+    table = table[table["method"] == method]
+    domains = _domains(table)
+    fig, axes = plt.subplots(1, len(domains), figsize=(4.2 * len(domains), 3.4), squeeze=False)
+    for ax, domain in zip(axes[0], domains):
+        part = table[table["domain"] == domain]
+        weak = part.groupby(["weak_model", "weak_size"], as_index=False)["weak_acc"].mean().sort_values("weak_size")
+        ceiling = part.groupby(["strong_model", "strong_size"], as_index=False)["ceiling_acc"].mean() \
+            .sort_values("strong_size")
+        smallest = _by_size(part, "weak_size", "weak_model")[0]
+        student = part[part["weak_model"] == smallest].groupby(["strong_model", "strong_size"], as_index=False)[
+            "student_acc"].mean().sort_values("strong_size")
+        ax.plot(weak["weak_size"], weak["weak_acc"], marker="s", color=color("weak"), label="weak (ground truth)")
+        ax.plot(ceiling["strong_size"], ceiling["ceiling_acc"], marker="o", color=color("ceiling"),
+                label="strong ceiling (ground truth)")
+        ax.plot(student["strong_size"], student["student_acc"], marker="^", color=color(method),
+                label=f"W2S student ({method}, weak = {smallest})")
+        ax.set_xscale("log")
+        ax.set_xlabel("model size (non-embedding parameters)")
+        ax.set_ylabel("test accuracy")
+        ax.set_title(DOMAIN_TITLES.get(domain, domain))
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig

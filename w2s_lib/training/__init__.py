@@ -1,0 +1,1 @@
+"""Training: seeding, the finetuning engine, probes on cached features."""

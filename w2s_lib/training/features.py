@@ -1,0 +1,88 @@
+"""Frozen features of a rung for a set of texts, computed once and stored as artifacts.
+
+The texts are a task's whole working universe (the working pool plus the test set), so every
+seed, method and role (weak, student, ceiling) reuses one forward pass per rung. MiniLM
+truncations share one pass too: the output of layer k of the full model *is* the output of
+its first-k-layer truncation, so ``minilm:k`` reads layer k of one stored ``minilm:6`` pass.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..models.ladder import MINILM_PREFIX, Rung
+from ..store import ArtifactSpec, ArtifactStore, default_store
+
+FEATURES_VERSION = 1
+MINILM_LAYERS = 6
+
+
+def texts_fingerprint(texts: Sequence[str]) -> str:
+    h = hashlib.sha256()
+    for t in texts:
+        h.update(t.encode())
+        h.update(b"\x00")
+    return h.hexdigest()[:16]
+
+
+def _extract(rung: Rung, corpus: str, texts: Sequence[str], all_layers: bool, store, batch_size: int):
+    import torch
+    from tqdm.auto import tqdm
+
+    from ..models.backbone import load_backbone, load_tokenizer_for
+    from ..models.heads import pool
+    from .engine import Encoded
+
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    tokenizer = load_tokenizer_for(rung, corpus, store)
+    model = load_backbone(rung, corpus, store).to(device).eval()
+    data = Encoded(tokenizer, texts, rung.max_length)
+    order = np.argsort(data.lengths, kind="stable")
+    chunks, index = [], []
+    with torch.inference_mode():
+        for start in tqdm(range(0, len(order), batch_size), desc=f"features {rung.name}", leave=False):
+            idx = order[start: start + batch_size].tolist()
+            ids, mask = data.batch(idx, device)
+            out = model(input_ids=ids, attention_mask=mask, output_hidden_states=all_layers)
+            layers = out.hidden_states if all_layers else (out.last_hidden_state,)
+            chunks.append(torch.stack([pool(h, mask, rung.pooling) for h in layers]).float().cpu().numpy())
+            index.extend(idx)
+    feats = np.concatenate(chunks, axis=1)               # (layers, N, D) in length order
+    restored = np.empty_like(feats)
+    restored[:, np.asarray(index)] = feats
+    return restored
+
+
+def feature_artifact(rung: Rung, corpus: str, texts: Sequence[str], store: ArtifactStore | None = None,
+                     batch_size: int = 128):
+    store = store or default_store()
+    all_layers = rung.source.startswith(MINILM_PREFIX)
+    base = replace(rung, source=f"{MINILM_PREFIX}{MINILM_LAYERS}", name=f"minilm-l{MINILM_LAYERS}") \
+        if all_layers else rung
+    inputs = ()
+    if base.family == "tiny_gpt2":
+        from ..models.pretrain import pretrained_artifact
+
+        inputs = (pretrained_artifact(base, corpus, store).key,)
+    spec = ArtifactSpec("features", FEATURES_VERSION,
+                        {"backbone": base.identity(), "corpus": corpus if base.family == "tiny_gpt2" else None,
+                         "pooling": base.pooling, "max_length": base.max_length, "all_layers": all_layers,
+                         "texts": texts_fingerprint(texts), "n": len(texts)}, inputs=inputs)
+
+    def build(tmp: Path) -> dict:
+        feats = _extract(base, corpus, texts, all_layers, store, batch_size)
+        np.save(tmp / "features.npy", feats.astype(np.float16 if all_layers else np.float32))
+        return {"shape": list(feats.shape)}
+
+    return store.get_or_build(spec, build)
+
+
+def rung_features(rung: Rung, corpus: str, texts: Sequence[str], store: ArtifactStore | None = None) -> np.ndarray:
+    """(N, D) float32 features of ``texts`` for ``rung`` (layer k for ``minilm:k``)."""
+    feats = np.load(feature_artifact(rung, corpus, texts, store).file("features.npy"))
+    layer = int(rung.source[len(MINILM_PREFIX):]) if rung.source.startswith(MINILM_PREFIX) else -1
+    return feats[layer].astype(np.float32)

@@ -1,0 +1,129 @@
+"""Probes on frozen, cached features: the cheap training mode of the micro preset.
+
+A probe is a zero-initialised linear head on standardised features, trained with the same
+losses (by name) as full finetuning. For pairwise preferences the reward is linear in the
+features, so P(a preferred) = sigmoid(w·(x_a − x_b)): a logistic model on differences.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..losses import make_loss, make_pairwise_loss
+from .seeding import seed_everything
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    lr: float = 1e-2
+    epochs: int = 30
+    batch_size: int = 64
+    weight_decay: float = 1e-2
+    loss: str = "xent"
+    loss_options: dict = field(default_factory=dict)
+    select: str = "last"  # or "weak_val": the epoch whose val predictions best fit the weak labels
+    seed: int = 0
+
+
+@dataclass
+class LinearProbe:
+    weight: np.ndarray   # (D, n_out)
+    bias: np.ndarray     # (n_out,)
+    mean: np.ndarray     # (D,) feature standardisation fitted on the training features
+    scale: np.ndarray
+
+    def outputs(self, features: np.ndarray) -> np.ndarray:
+        return ((features - self.mean) / self.scale) @ self.weight + self.bias
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        """P(class 1) for a classifier probe."""
+        logits = self.outputs(features)
+        return 1.0 / (1.0 + np.exp(-(logits[:, 1] - logits[:, 0])))
+
+    def preference_proba(self, feats_a: np.ndarray, feats_b: np.ndarray) -> np.ndarray:
+        """P(a preferred over b) for a reward probe."""
+        diff = self.outputs(feats_a)[:, 0] - self.outputs(feats_b)[:, 0]
+        return 1.0 / (1.0 + np.exp(-diff))
+
+
+def _standardiser(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean = features.mean(0)
+    scale = features.std(0)
+    return mean, np.where(scale > 1e-6, scale, 1.0)
+
+
+def _train(n: int, d: int, n_out: int, batch_loss, cfg: ProbeConfig, evaluate=None):
+    seed_everything(cfg.seed)
+    head = torch.nn.Linear(d, n_out)
+    torch.nn.init.zeros_(head.weight), torch.nn.init.zeros_(head.bias)
+    opt = torch.optim.AdamW(head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps = math.ceil(n / cfg.batch_size) * cfg.epochs
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(1.0, s / steps))))
+    gen = torch.Generator().manual_seed(cfg.seed)
+    step, best = 0, (math.inf, None)
+    for _ in range(cfg.epochs):
+        for idx in torch.randperm(n, generator=gen).split(cfg.batch_size):
+            loss = batch_loss(head, idx, min(1.0, step / max(1, steps - 1)))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step(), sched.step()
+            step += 1
+        if evaluate is not None and cfg.select == "weak_val":
+            score = evaluate(head)
+            if score < best[0]:
+                best = (score, {k: v.clone() for k, v in head.state_dict().items()})
+    if best[1] is not None:
+        head.load_state_dict(best[1])
+    return head
+
+
+def _as_probe(head: torch.nn.Linear, mean: np.ndarray, scale: np.ndarray) -> LinearProbe:
+    return LinearProbe(head.weight.detach().numpy().T.copy(), head.bias.detach().numpy().copy(), mean, scale)
+
+
+def _rows(p: np.ndarray) -> np.ndarray:
+    p = np.asarray(p, dtype=np.float32)
+    return np.stack([1 - p, p], 1) if p.ndim == 1 else p
+
+
+def train_probe(features: np.ndarray, targets: np.ndarray, cfg: ProbeConfig,
+                val_features: np.ndarray | None = None, val_weak: np.ndarray | None = None) -> LinearProbe:
+    """Fit a classifier probe on (soft) targets: P(class 1) vectors or (N, 2) rows."""
+    mean, scale = _standardiser(features)
+    x = torch.from_numpy(((features - mean) / scale).astype(np.float32))
+    y = torch.from_numpy(_rows(targets))
+    loss_fn = make_loss(cfg.loss, **cfg.loss_options)
+
+    def batch_loss(head, idx, frac):
+        return loss_fn(head(x[idx]), y[idx], frac)
+
+    evaluate = None
+    if cfg.select == "weak_val":
+        if val_features is None or val_weak is None:
+            raise ValueError("select='weak_val' needs validation features and their weak labels")
+        xv = torch.from_numpy(((val_features - mean) / scale).astype(np.float32))
+        yv = torch.from_numpy(_rows(val_weak))
+
+        def evaluate(head):
+            with torch.no_grad():
+                return float(-(yv * torch.log_softmax(head(xv), -1)).sum(-1).mean())
+
+    return _as_probe(_train(len(x), x.shape[1], 2, batch_loss, cfg, evaluate), mean, scale)
+
+
+def train_reward_probe(feats_a: np.ndarray, feats_b: np.ndarray, targets: np.ndarray,
+                       cfg: ProbeConfig) -> LinearProbe:
+    """Fit a linear reward on P(a preferred) targets (Bradley–Terry or its aux-confidence variant)."""
+    mean, scale = _standardiser(np.concatenate([feats_a, feats_b]))
+    xa = torch.from_numpy(((feats_a - mean) / scale).astype(np.float32))
+    xb = torch.from_numpy(((feats_b - mean) / scale).astype(np.float32))
+    y = torch.from_numpy(np.asarray(targets, dtype=np.float32))
+    loss_fn = make_pairwise_loss(cfg.loss, **cfg.loss_options)
+
+    def batch_loss(head, idx, frac):
+        return loss_fn(head(xa[idx])[:, 0], head(xb[idx])[:, 0], y[idx], frac)
+
+    return _as_probe(_train(len(xa), xa.shape[1], 1, batch_loss, cfg), mean, scale)
