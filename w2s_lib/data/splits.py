@@ -149,7 +149,7 @@ def make_splits(task: str, seed: int, sizes: SplitSizes, balance: bool = False) 
 # Split sizes per preset: caps that shrink to what a task's pool can give.
 PRESET_CAPS: dict[str, SplitSizes] = {
     "smoke": SplitSizes(n_a=200, n_b=200, n_val=100, n_test=300, working_pool=600),
-    "micro": SplitSizes(n_a=1000, n_b=1000, n_val=200, n_test=1000, working_pool=3000),
+    "micro": SplitSizes(n_a=2000, n_b=2000, n_val=400, n_test=1000, working_pool=5000),
     "paper": SplitSizes(n_a=10_000, n_b=10_000, n_val=1000, n_test=5000),  # Burns: 20k docs, 50/50
 }
 

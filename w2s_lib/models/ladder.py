@@ -78,8 +78,12 @@ class Rung:
 
 
 def _tiny(name: str, n_layer: int, n_embd: int, n_head: int, steps: int, **kw) -> Rung:
+    # Probes on a frozen tiny decoder read the mean over tokens: its last-token state mostly
+    # encodes the final word and gave chance-level probes in our measurements. Finetuning
+    # rungs (train_mode "full") pool the last token, as a causal model should.
+    kw.setdefault("pooling", "mean" if kw.get("train_mode", "probe") == "probe" else "last")
     return Rung(name=name, family="tiny_gpt2", n_layer=n_layer, n_embd=n_embd, n_head=n_head,
-                pretrain_steps=steps, pooling="last", **kw)
+                pretrain_steps=steps, **kw)
 
 
 def _minilm(k: int, **kw) -> Rung:

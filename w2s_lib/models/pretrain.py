@@ -129,7 +129,8 @@ def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = N
                             resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
                             bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id,
                             pad_token_id=tokenizer.pad_token_id)
-        model = GPT2LMHeadModel(config)
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        model = GPT2LMHeadModel(config).to(device)
         optim = torch.optim.AdamW(model.parameters(), lr=PRETRAIN_LR, weight_decay=0.01)
         steps, warmup = rung.pretrain_steps, max(1, rung.pretrain_steps // 20)
         sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
@@ -140,8 +141,9 @@ def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = N
         losses = []
         for step in tqdm(range(steps), desc=f"pretrain {rung.name} on {corpus}", leave=False):
             idx = order[(step * BATCH_SIZE + torch.arange(BATCH_SIZE)) % len(order)]
-            batch = blocks[idx]
-            loss = model(input_ids=batch, labels=batch).loss
+            batch = blocks[idx].to(device)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+                loss = model(input_ids=batch, labels=batch).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optim.step(), sched.step(), optim.zero_grad(set_to_none=True)

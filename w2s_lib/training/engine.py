@@ -104,6 +104,8 @@ def _fit(model: torch.nn.Module, n: int, step_loss: Callable[[torch.nn.Module, l
             order = torch.randperm(n, generator=generator).tolist()
             for start in range(0, n, cfg.batch_size):
                 batch = order[start: start + cfg.batch_size]
+                # under `accelerate launch` each process takes its share; DDP averages gradients
+                batch = batch[accelerator.process_index::accelerator.num_processes] or batch
                 with accelerator.autocast():
                     loss = step_loss(model, batch, min(1.0, step / max(1, total - 1)))
                 accelerator.backward(loss)
