@@ -105,3 +105,29 @@ def test_pairwise_probe_task_runs(tiny_corpus, small_splits):
 def test_unknown_method_is_rejected_with_the_accepted_names():
     with pytest.raises(KeyError, match="accepted: baseline, aux_conf"):
         pipeline.get_method("boost")
+
+
+def test_an_interrupted_grid_resumes_from_the_store_and_gives_the_same_table(tiny_corpus, small_splits,
+                                                                             tmp_path, monkeypatch):
+    monkeypatch.setenv("W2S_CACHE", str(tmp_path / "clean"))
+    clean = pipeline.run_grid(["sentiment"], "tiny-test", [0, 1], "smoke")
+
+    monkeypatch.setenv("W2S_CACHE", str(tmp_path / "interrupted"))
+    real_fit, calls = pipeline.fit_and_label, []
+
+    def dies_on_the_fourth_model(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt  # as if the user pressed Ctrl-C mid-run
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "fit_and_label", dies_on_the_fourth_model)
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.run_grid(["sentiment"], "tiny-test", [0, 1], "smoke")
+    assert len(default_store().entries("model_labels")) == 3  # what finished is stored, nothing half-written
+
+    calls.clear()
+    monkeypatch.setattr(pipeline, "fit_and_label", lambda *a, **k: calls.append(1) or real_fit(*a, **k))
+    resumed = pipeline.run_grid(["sentiment"], "tiny-test", [0, 1], "smoke")
+    assert len(calls) == 3  # only the three models of seed 1 are trained again
+    pd.testing.assert_frame_equal(clean, resumed)

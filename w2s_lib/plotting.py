@@ -34,12 +34,14 @@ def pgr_vs_size(table: pd.DataFrame, method: str = "baseline", title: str = ""):
     """Figure 1: PGR against strong-model size, one panel per domain, one line per weak model.
 
     With several tasks in a domain the point is the mean of per-task PGRs and the bar spans
-    the tasks' min–max; with one task the bar is its 95 % bootstrap CI over seeds.
+    the tasks' min–max; with one task the bar is its 95 % bootstrap CI over seeds. Pairs whose
+    PGR is flagged (ceiling not above weak, or a gap under 2 points) are left out: their PGR is
+    undefined or dominated by noise.
     """
     import matplotlib.pyplot as plt
 
     use_style()
-    table = table[table["method"] == method]
+    table = table[(table["method"] == method) & (table["pgr_flag"] == "ok")]
     domains = _domains(table)
     fig, axes = plt.subplots(1, len(domains), figsize=(4.2 * len(domains), 3.4), squeeze=False)
     for ax, domain in zip(axes[0], domains):
