@@ -120,7 +120,7 @@ def train_reward_probe(feats_a: np.ndarray, feats_b: np.ndarray, targets: np.nda
     mean, scale = _standardiser(np.concatenate([feats_a, feats_b]))
     xa = torch.from_numpy(((feats_a - mean) / scale).astype(np.float32))
     xb = torch.from_numpy(((feats_b - mean) / scale).astype(np.float32))
-    y = torch.from_numpy(np.asarray(targets, dtype=np.float32))
+    y = torch.from_numpy(np.array(targets, dtype=np.float32))
     loss_fn = make_pairwise_loss(cfg.loss, **cfg.loss_options)
 
     def batch_loss(head, idx, frac):
