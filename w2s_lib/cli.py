@@ -51,7 +51,8 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 
     table = task_table(scope=args.scope)
     if args.json:
-        print(json.dumps(table.to_dict(orient="records"), indent=1))
+        records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
+        print(json.dumps(records, indent=1))
     else:
         import pandas as pd
 
@@ -125,7 +126,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # `w2s tasks | head`: the reader left, nothing is wrong
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

@@ -29,4 +29,7 @@ def task_table(scope: str | None = None, load: bool = True) -> pd.DataFrame:
                        sizes_for="paper (caps)")
         row.update(source=spec.source, license=spec.license)
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if "pool" in table:
+        table["pool"] = table["pool"].astype("Int64")  # hub pools are unknown until downloaded
+    return table
