@@ -30,6 +30,29 @@ def _by_size(frame: pd.DataFrame, size_col: str, name_col: str) -> list[str]:
     return list(frame.sort_values(size_col).drop_duplicates(name_col)[name_col])
 
 
+def _domain_panels(table: pd.DataFrame):
+    """One log-x panel per domain present: yields (axis, that domain's rows); returns the figure."""
+    import matplotlib.pyplot as plt
+
+    use_style()
+    domains = _domains(table)
+    fig, axes = plt.subplots(1, max(1, len(domains)), figsize=(4.2 * max(1, len(domains)), 3.4), squeeze=False)
+    panels = [(ax, table[table["domain"] == d]) for ax, d in zip(axes[0], domains)]
+    for ax, domain in zip(axes[0], domains):
+        ax.set_xscale("log")
+        ax.set_title(DOMAIN_TITLES.get(domain, domain))
+    return fig, panels
+
+
+def _finish(fig, panels, title: str):
+    for ax, _ in panels:
+        ax.legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def pgr_vs_size(table: pd.DataFrame, method: str = "baseline", title: str = ""):
     """Figure 1: PGR against strong-model size, one panel per domain, one line per weak model.
 
@@ -38,14 +61,8 @@ def pgr_vs_size(table: pd.DataFrame, method: str = "baseline", title: str = ""):
     PGR is flagged (ceiling not above weak, or a gap under 2 points) are left out: their PGR is
     undefined or dominated by noise.
     """
-    import matplotlib.pyplot as plt
-
-    use_style()
-    table = table[(table["method"] == method) & (table["pgr_flag"] == "ok")]
-    domains = _domains(table)
-    fig, axes = plt.subplots(1, len(domains), figsize=(4.2 * len(domains), 3.4), squeeze=False)
-    for ax, domain in zip(axes[0], domains):
-        part = table[table["domain"] == domain]
+    fig, panels = _domain_panels(table[(table["method"] == method) & (table["pgr_flag"] == "ok")])
+    for ax, part in panels:
         shades = _weak_shades(_by_size(part, "weak_size", "weak_model"))
         for weak, rows in part.groupby("weak_model", sort=False):
             g = rows.groupby(["strong_model", "strong_size"], as_index=False).agg(
@@ -58,15 +75,9 @@ def pgr_vs_size(table: pd.DataFrame, method: str = "baseline", title: str = ""):
             ax.errorbar(g["strong_size"], g["pgr"], yerr=np.nan_to_num(np.clip(yerr, 0, None)), marker="o",
                         color=shades[weak], label=f"weak: {weak}")
         ax.axhline(0, color="black", lw=0.8)
-        ax.set_xscale("log")
         ax.set_xlabel("strong model size (non-embedding parameters)")
         ax.set_ylabel("performance gap recovered (PGR)")
-        ax.set_title(DOMAIN_TITLES.get(domain, domain))
-        ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, panels, title)
 
 
 def accuracy_vs_size(table: pd.DataFrame, method: str = "baseline", title: str = ""):
@@ -75,14 +86,8 @@ def accuracy_vs_size(table: pd.DataFrame, method: str = "baseline", title: str =
     Students are drawn supervised by the smallest weak model of the ladder; points are the
     mean over the domain's tasks.
     """
-    import matplotlib.pyplot as plt
-
-    use_style()
-    table = table[table["method"] == method]
-    domains = _domains(table)
-    fig, axes = plt.subplots(1, len(domains), figsize=(4.2 * len(domains), 3.4), squeeze=False)
-    for ax, domain in zip(axes[0], domains):
-        part = table[table["domain"] == domain]
+    fig, panels = _domain_panels(table[table["method"] == method])
+    for ax, part in panels:
         weak = part.groupby(["weak_model", "weak_size"], as_index=False)["weak_acc"].mean().sort_values("weak_size")
         ceiling = part.groupby(["strong_model", "strong_size"], as_index=False)["ceiling_acc"].mean() \
             .sort_values("strong_size")
@@ -94,12 +99,6 @@ def accuracy_vs_size(table: pd.DataFrame, method: str = "baseline", title: str =
                 label="strong ceiling (ground truth)")
         ax.plot(student["strong_size"], student["student_acc"], marker="^", color=color(method),
                 label=f"W2S student ({method}, weak = {smallest})")
-        ax.set_xscale("log")
         ax.set_xlabel("model size (non-embedding parameters)")
         ax.set_ylabel("test accuracy")
-        ax.set_title(DOMAIN_TITLES.get(domain, domain))
-        ax.legend(fontsize=7)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, panels, title)

@@ -1,0 +1,50 @@
+"""Figures are drawn from tables and saved with provenance; tables merge per domain."""
+from __future__ import annotations
+
+import json
+
+import matplotlib
+import pandas as pd
+
+matplotlib.use("Agg")
+
+from w2s_lib import plotting  # noqa: E402
+from w2s_lib.saving import merge_table, save_figure, save_table  # noqa: E402
+
+
+def _table1(domain="nlp", pgr=0.3):
+    rows = []
+    for weak, ws in (("w1", 1e5), ("w2", 1e6)):
+        for strong, ss in (("s1", 2e6), ("s2", 1e7)):
+            rows.append({"domain": domain, "task": "t", "method": "baseline", "weak_model": weak, "weak_size": ws,
+                         "strong_model": strong, "strong_size": ss, "weak_acc": 0.6, "student_acc": 0.65,
+                         "ceiling_acc": 0.8, "pgr": pgr, "pgr_ci_low": pgr - 0.1, "pgr_ci_high": pgr + 0.1,
+                         "pgr_flag": "ok"})
+    return pd.DataFrame(rows)
+
+
+def test_figures_have_one_panel_per_domain_and_save_pdf_png_and_sidecar(tmp_path, monkeypatch):
+    table = pd.concat([_table1("nlp"), _table1("chess")])
+    fig = plotting.pgr_vs_size(table)
+    assert len(fig.axes) == 2 and [a.get_title() for a in fig.axes] == ["NLP tasks", "Chess puzzles"]
+    paths = save_figure(fig, "fig1_pgr_vs_size", preset="smoke", seeds=[0, 1], tables=["table1_main"])
+    assert paths["pdf"].stat().st_size > 0 and paths["png"].stat().st_size > 0
+    sidecar = json.loads(paths["json"].read_text())
+    assert sidecar["preset"] == "smoke" and sidecar["seeds"] == [0, 1] and "git_commit" in sidecar
+    assert len(plotting.accuracy_vs_size(table).axes) == 2
+
+
+def test_flagged_pgrs_are_not_drawn():
+    table = _table1()
+    table.loc[0, "pgr_flag"] = "unreliable"
+    table.loc[0, "pgr"] = 36.0
+    fig = plotting.pgr_vs_size(table)
+    drawn = [y for line in fig.axes[0].get_lines() for y in line.get_ydata()]
+    assert 36.0 not in drawn
+
+
+def test_merge_table_replaces_only_the_rows_of_the_same_domain_and_method():
+    save_table(pd.concat([_table1("nlp", 0.1), _table1("chess", 0.2)]), "table1_main", preset="smoke")
+    merged = merge_table(_table1("nlp", 0.9), "table1_main", preset="smoke", replace_on=["domain", "method"])
+    assert sorted(merged.groupby("domain")["pgr"].first().round(1).items()) == [("chess", 0.2), ("nlp", 0.9)]
+    assert len(merged) == 8
