@@ -8,7 +8,8 @@ from transformers import GPT2Config, GPT2Model, PreTrainedTokenizerFast
 from tokenizers import Tokenizer, models, pre_tokenizers
 
 from w2s_lib.models.heads import BinaryClassifier, RewardModel
-from w2s_lib.training.engine import Encoded, TrainConfig, predict_proba, train_classifier, train_reward_model
+from w2s_lib.training.engine import (Encoded, TrainConfig, length_grouped_batches, predict_proba,
+                                     train_classifier, train_reward_model)
 from w2s_lib.training.probe import ProbeConfig, train_probe, train_reward_probe
 
 WORDS = ["good", "great", "fun", "bad", "awful", "dull", "the", "movie", "was", "plot"]
@@ -120,3 +121,16 @@ def test_aux_conf_probe_runs_with_the_paper_schedule():
     weak = np.clip((x[:, 0] > 0) * 0.8 + 0.1 + rng.normal(0, 0.05, 256), 0, 1)
     probe = train_probe(x, weak, ProbeConfig(loss="aux_conf", loss_options={"schedule": "paper"}, epochs=5))
     assert np.isfinite(probe.weight).all()
+
+
+def test_length_grouped_batches_cover_every_example_once_with_little_padding():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 64, size=1000)
+    batches = length_grouped_batches(lengths, 32, torch.Generator().manual_seed(0))
+    flat = [i for b in batches for i in b]
+    assert sorted(flat) == list(range(1000)) and len(batches) == 32  # ceil(1000 / 32)
+    padded = sum(len(b) * lengths[b].max() for b in batches)
+    random_padded = sum(len(b) * lengths[b].max() for b in np.array_split(rng.permutation(1000), 32))
+    assert padded < 0.8 * random_padded
+    again = length_grouped_batches(lengths, 32, torch.Generator().manual_seed(0))
+    assert again == batches

@@ -84,9 +84,23 @@ def _schedule(optimizer, total: int, warmup_frac: float):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+def length_grouped_batches(lengths: np.ndarray, batch_size: int, generator: torch.Generator,
+                           group: int = 16) -> list[list[int]]:
+    """Shuffled batches of similar lengths: shuffle, sort within chunks of ``group`` batches,
+    cut into batches, shuffle the batches. Less padding, still a random order per epoch."""
+    order = torch.randperm(len(lengths), generator=generator).numpy()
+    batches = []
+    for start in range(0, len(order), batch_size * group):
+        chunk = order[start: start + batch_size * group]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches.extend(chunk[i: i + batch_size].tolist() for i in range(0, len(chunk), batch_size))
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
 def _fit(model: torch.nn.Module, n: int, step_loss: Callable[[torch.nn.Module, list[int], float], torch.Tensor],
-         cfg: TrainConfig, evaluate: Callable[[], float] | None, desc: str, accelerator) -> dict:
-    """The shared loop: shuffled batches, AdamW, cosine schedule, optional selection per epoch."""
+         cfg: TrainConfig, evaluate: Callable[[], float] | None, desc: str, accelerator,
+         lengths: np.ndarray | None = None) -> dict:
+    """The shared loop: length-grouped shuffled batches, AdamW, cosine schedule, optional selection."""
     from tqdm.auto import tqdm
 
     params = [p for p in model.parameters() if p.requires_grad]
@@ -101,9 +115,8 @@ def _fit(model: torch.nn.Module, n: int, step_loss: Callable[[torch.nn.Module, l
     with tqdm(total=total, desc=desc, leave=False) as bar:
         for _ in range(cfg.epochs):
             model.train()
-            order = torch.randperm(n, generator=generator).tolist()
-            for start in range(0, n, cfg.batch_size):
-                batch = order[start: start + cfg.batch_size]
+            for batch in length_grouped_batches(lengths if lengths is not None else np.ones(n), cfg.batch_size,
+                                                generator):
                 # under `accelerate launch` each process takes its share; DDP averages gradients
                 batch = batch[accelerator.process_index::accelerator.num_processes] or batch
                 with accelerator.autocast():
@@ -159,7 +172,7 @@ def train_classifier(model, tokenizer, texts: Sequence[str], targets: np.ndarray
             p = np.clip(np.stack([1 - p, p], 1), 1e-6, 1)
             return float(-(val_target * np.log(p)).sum(1).mean())
 
-    return _fit(model, len(data), step_loss, cfg, evaluate, desc, accelerator)
+    return _fit(model, len(data), step_loss, cfg, evaluate, desc, accelerator, data.lengths)
 
 
 def train_reward_model(model, tokenizer, texts_a: Sequence[str], texts_b: Sequence[str],
@@ -177,7 +190,8 @@ def train_reward_model(model, tokenizer, texts_a: Sequence[str], texts_b: Sequen
         r_b = net(*data_b.batch(batch, device)).float()
         return loss_fn(r_a, r_b, target[batch].to(device), step_frac)
 
-    return _fit(model, len(data_a), step_loss, cfg, None, desc, accelerator)
+    return _fit(model, len(data_a), step_loss, cfg, None, desc, accelerator,
+                np.maximum(data_a.lengths, data_b.lengths))
 
 
 @torch.inference_mode()
