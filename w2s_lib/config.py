@@ -11,7 +11,6 @@ out-of-range values and unknown task or model names.
 from __future__ import annotations
 
 import difflib
-import types
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +75,7 @@ def from_globals(notebook: str, namespace: dict[str, Any]) -> Params:
             continue
         if name in schema.model_fields:
             values[name] = value
-        elif isinstance(value, _PLAIN_TYPES) and not isinstance(value, types.ModuleType):
+        elif isinstance(value, _PLAIN_TYPES):
             unknown.append(name)
     problems = []
     for name in unknown:

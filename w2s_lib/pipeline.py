@@ -29,7 +29,6 @@ from .store import Artifact, ArtifactSpec, ArtifactStore, default_store
 from .training.probe import ProbeConfig
 
 PIPELINE_VERSION = 1
-ROLES = ("weak", "ceiling", "student")
 
 
 @dataclass(frozen=True)
@@ -65,6 +64,10 @@ def corpus_for(task: str) -> str:
 
 # ----------------------------------------------------------------------------- task data
 
+def _text_columns(kind: str) -> tuple[str, ...]:
+    return ("text_a", "text_b") if kind == "pairwise" else ("text",)
+
+
 @dataclass
 class TaskData:
     """A task's splits for one seed, and the text universe whose features are cached."""
@@ -78,12 +81,9 @@ class TaskData:
     def row_of(self) -> dict[str, int]:
         return {t: i for i, t in enumerate(self.universe)}
 
-    def text_columns(self) -> tuple[str, ...]:
-        return ("text_a", "text_b") if self.kind == "pairwise" else ("text",)
-
     def rows(self, split: str) -> dict[str, np.ndarray]:
         frame = self.splits[split]
-        return {c: np.array([self.row_of[t] for t in frame[c]]) for c in self.text_columns()}
+        return {c: np.array([self.row_of[t] for t in frame[c]]) for c in _text_columns(self.kind)}
 
     def labels(self, split: str) -> np.ndarray:
         return self.splits[split]["label"].to_numpy()
@@ -97,8 +97,7 @@ def task_data(task: str, preset: str, seed: int) -> TaskData:
     sizes = sizes_for_preset(task, preset)
     splits = make_splits(task, seed, sizes)
     kind = "pairwise" if spec.kind == "pairwise" else "binary"
-    cols = ("text_a", "text_b") if kind == "pairwise" else ("text",)
-    universe = _universe(task, sizes, cols)
+    universe = _universe(task, sizes, _text_columns(kind))
     return TaskData(task, kind, splits, universe)
 
 
@@ -208,8 +207,16 @@ def _model_artifact(role: str, rung: Rung, data: TaskData, seed: int, train_spli
     return store.get_or_build(spec, build)
 
 
+@functools.lru_cache(maxsize=256)
+def _labels_table(path: str, stamp: float) -> pd.DataFrame:
+    return pd.read_parquet(path)
+
+
 def read_labels(art: Artifact, split: str) -> pd.Series:
-    frame = pd.read_parquet(art.file("labels.parquet"))
+    """P(label 1) per id on one split. Read once per artifact: a weak supervisor's labels feed
+    every student and every evaluation, and content-addressed files never change under a key."""
+    path = art.file("labels.parquet")
+    frame = _labels_table(str(path), art.file("manifest.json").stat().st_mtime)
     part = frame[frame["split"] == split]
     return pd.Series(part["prob"].to_numpy(), index=part["id"].to_numpy())
 
@@ -279,11 +286,13 @@ def run_grid(tasks: Iterable[str], ladder: str, seeds: Iterable[int], preset: st
     rows = []
     for task, seed in tqdm(jobs, desc="tasks x seeds"):
         data = task_data(task, preset, seed)
-        weak = {r.name: weak_supervisor(r, data, seed, store) for r in rungs[:-1]}
-        ceiling = {r.name: strong_ceiling(r, data, seed, store) for r in rungs[1:]}
+        grid = rung_pairs(rungs, pairs)
+        # only the rungs the chosen pairs need: each weak supervisor and ceiling once
+        weak = {w.name: weak_supervisor(w, data, seed, store) for w in {w.name: w for w, _ in grid}.values()}
+        ceiling = {s.name: strong_ceiling(s, data, seed, store) for s in {s.name: s for _, s in grid}.values()}
         for method in methods:
             m = get_method(method)
-            for w, s in rung_pairs(rungs, pairs):
+            for w, s in grid:
                 student = w2s_student(s, data, seed, weak[w.name], m, select, store)
                 rows.append({"domain": get_task(task).domain, "task": task, "method": method,
                              "weak_model": w.name, "strong_model": s.name, "weak_size": size[w.name],

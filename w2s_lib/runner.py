@@ -8,7 +8,6 @@ Rerunning after an interruption is cheap because every expensive step is in the 
 from __future__ import annotations
 
 import fnmatch
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,26 +83,18 @@ def reproduce(preset: str, only: str | None = None, log=print) -> list[NotebookF
     out_dir = build_dir() / preset
     out_dir.mkdir(parents=True, exist_ok=True)
     failures: list[NotebookFailure] = []
-    env_backup = os.environ.get("W2S_PRESET")
-    os.environ["W2S_PRESET"] = preset
-    try:
-        for i, (book, values) in enumerate(plan.items(), 1):
-            start = time.perf_counter()
-            log(f"[{i}/{len(plan)}] {book.stem} ...")
-            try:
-                papermill.execute_notebook(str(book), str(out_dir / book.name), parameters=values,
-                                           cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False,
-                                           kernel_name="python3")
-                status = "ok"
-            except Exception as err:  # noqa: BLE001 - every failure is collected, none stops the run
-                failures.append(_failure_from(book, err))
-                status = "FAILED"
-            log(f"[{i}/{len(plan)}] {book.stem} {status} ({time.perf_counter() - start:.0f} s)")
-    finally:
-        if env_backup is None:
-            os.environ.pop("W2S_PRESET", None)
-        else:
-            os.environ["W2S_PRESET"] = env_backup
+    for i, (book, values) in enumerate(plan.items(), 1):
+        start = time.perf_counter()
+        log(f"[{i}/{len(plan)}] {book.stem} ...")
+        try:
+            papermill.execute_notebook(str(book), str(out_dir / book.name), parameters=values,
+                                       cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False,
+                                       kernel_name="python3")
+            status = "ok"
+        except Exception as err:  # noqa: BLE001 - every failure is collected, none stops the run
+            failures.append(_failure_from(book, err))
+            status = "FAILED"
+        log(f"[{i}/{len(plan)}] {book.stem} {status} ({time.perf_counter() - start:.0f} s)")
     log(f"executed notebooks: {out_dir}")
     log(f"figures and tables: {results_dir(preset)}")
     return failures

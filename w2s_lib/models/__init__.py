@@ -1,4 +1,4 @@
 """Model ladders, backbones and heads."""
-from .ladder import LADDERS, Rung, get_ladder, get_rung, hf_rung
+from .ladder import LADDERS, Rung, get_ladder, hf_rung
 
-__all__ = ["LADDERS", "Rung", "get_ladder", "get_rung", "hf_rung"]
+__all__ = ["LADDERS", "Rung", "get_ladder", "hf_rung"]

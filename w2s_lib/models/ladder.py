@@ -54,10 +54,6 @@ class Rung:
         if self.family == "tiny_gpt2" and (self.n_embd % max(self.n_head, 1) or not self.n_layer):
             raise ValueError(f"rung {self.name}: n_embd must be a multiple of n_head, n_layer > 0")
 
-    @property
-    def is_decoder(self) -> bool:
-        return self.family == "tiny_gpt2" or self.pooling == "last"
-
     def identity(self) -> dict:
         """The fields that determine the backbone's weights (part of artifact keys)."""
         if self.family == "tiny_gpt2":
@@ -155,11 +151,3 @@ def hf_rung(source: str, **overrides) -> Rung:
     rung = Rung(name=source.rstrip("/").split("/")[-1], family="hf", source=source, pooling="last",
                 train_mode="full", lr=1e-5, max_length=512)
     return replace(rung, **overrides)
-
-
-def get_rung(ladder: str, name: str) -> Rung:
-    rungs = get_ladder(ladder)
-    for rung in rungs:
-        if rung.name == name:
-            return rung
-    raise KeyError(f"ladder {ladder!r} has no rung {name!r}; rungs: {', '.join(r.name for r in rungs)}")

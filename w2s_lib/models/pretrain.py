@@ -76,12 +76,6 @@ def tokenizer_artifact(corpus: str, store: ArtifactStore | None = None):
     return store.get_or_build(spec, build)
 
 
-def load_tokenizer(corpus: str, store: ArtifactStore | None = None):
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(tokenizer_artifact(corpus, store).path)
-
-
 def token_blocks_artifact(corpus: str, store: ArtifactStore | None = None):
     """The corpus tokenized once into ``BLOCK_SIZE``-token rows (documents joined by EOS)."""
     store = store or default_store()

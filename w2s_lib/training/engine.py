@@ -140,7 +140,7 @@ def _fit(model: torch.nn.Module, n: int, step_loss: Callable[[torch.nn.Module, l
     return history
 
 
-def _to_target(targets: np.ndarray) -> np.ndarray:
+def probability_rows(targets: np.ndarray) -> np.ndarray:
     """P(class 1) vectors become (N, 2) probability rows."""
     targets = np.asarray(targets, dtype=np.float32)
     return np.stack([1 - targets, targets], axis=1) if targets.ndim == 1 else targets
@@ -154,7 +154,7 @@ def train_classifier(model, tokenizer, texts: Sequence[str], targets: np.ndarray
     accelerator = make_accelerator()
     device = accelerator.device
     data = Encoded(tokenizer, texts, cfg.max_length)
-    target = torch.from_numpy(_to_target(targets))
+    target = torch.from_numpy(probability_rows(targets))
     loss_fn = make_loss(cfg.loss, **cfg.loss_options)
 
     def step_loss(net, batch: list[int], step_frac: float) -> torch.Tensor:
@@ -165,7 +165,7 @@ def train_classifier(model, tokenizer, texts: Sequence[str], targets: np.ndarray
     if cfg.select == "weak_val":
         if val_texts is None or val_weak is None:
             raise ValueError("select='weak_val' needs val_texts and their weak labels")
-        val_target = _to_target(val_weak)
+        val_target = probability_rows(val_weak)
 
         def evaluate() -> float:
             p = predict_proba(model, tokenizer, val_texts, cfg.max_length, cfg.eval_batch_size)

@@ -7,6 +7,7 @@ its first-k-layer truncation, so ``minilm:k`` reads layer k of one stored ``mini
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import replace
 from pathlib import Path
@@ -81,8 +82,17 @@ def feature_artifact(rung: Rung, corpus: str, texts: Sequence[str], store: Artif
     return store.get_or_build(spec, build)
 
 
+@functools.lru_cache(maxsize=8)
+def _load_features(path: str, stamp: float) -> np.ndarray:
+    return np.load(path)
+
+
 def rung_features(rung: Rung, corpus: str, texts: Sequence[str], store: ArtifactStore | None = None) -> np.ndarray:
-    """(N, D) float32 features of ``texts`` for ``rung`` (layer k for ``minilm:k``)."""
-    feats = np.load(feature_artifact(rung, corpus, texts, store).file("features.npy"))
+    """(N, D) float32 features of ``texts`` for ``rung`` (layer k for ``minilm:k``).
+
+    The stored array is read once per process: weak, ceiling and every student of every seed
+    and method use the same features."""
+    art = feature_artifact(rung, corpus, texts, store)
+    feats = _load_features(str(art.file("features.npy")), art.file("manifest.json").stat().st_mtime)
     layer = int(rung.source[len(MINILM_PREFIX):]) if rung.source.startswith(MINILM_PREFIX) else -1
     return feats[layer].astype(np.float32)

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ..losses import make_loss, make_pairwise_loss
+from .engine import probability_rows
 from .seeding import seed_everything
 
 
@@ -84,17 +85,12 @@ def _as_probe(head: torch.nn.Linear, mean: np.ndarray, scale: np.ndarray) -> Lin
     return LinearProbe(head.weight.detach().numpy().T.copy(), head.bias.detach().numpy().copy(), mean, scale)
 
 
-def _rows(p: np.ndarray) -> np.ndarray:
-    p = np.asarray(p, dtype=np.float32)
-    return np.stack([1 - p, p], 1) if p.ndim == 1 else p
-
-
 def train_probe(features: np.ndarray, targets: np.ndarray, cfg: ProbeConfig,
                 val_features: np.ndarray | None = None, val_weak: np.ndarray | None = None) -> LinearProbe:
     """Fit a classifier probe on (soft) targets: P(class 1) vectors or (N, 2) rows."""
     mean, scale = _standardiser(features)
     x = torch.from_numpy(((features - mean) / scale).astype(np.float32))
-    y = torch.from_numpy(_rows(targets))
+    y = torch.from_numpy(probability_rows(targets))
     loss_fn = make_loss(cfg.loss, **cfg.loss_options)
 
     def batch_loss(head, idx, frac):
@@ -105,7 +101,7 @@ def train_probe(features: np.ndarray, targets: np.ndarray, cfg: ProbeConfig,
         if val_features is None or val_weak is None:
             raise ValueError("select='weak_val' needs validation features and their weak labels")
         xv = torch.from_numpy(((val_features - mean) / scale).astype(np.float32))
-        yv = torch.from_numpy(_rows(val_weak))
+        yv = torch.from_numpy(probability_rows(val_weak))
 
         def evaluate(head):
             with torch.no_grad():
