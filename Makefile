@@ -1,17 +1,17 @@
-# Two commands for a fresh machine: `make reproduce` and `make test`.
+# Two commands for a fresh machine: `make reproduce` and `make test` (and `make lab` to explore).
 # Each creates .venv/ when it is missing and installs the package into it.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.w2s-installed
+LAB_ARGS ?=
 export TQDM_DISABLE ?= 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: all reproduce test pytest nbval smoke venv strip clean-results clean-cache
+.PHONY: all reproduce test pytest nbval smoke venv lab git-filter strip clean-results clean-cache
 
 all: test
 
@@ -20,26 +20,35 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	# the torch range is installed first so pip picks the local CPU build, not a CUDA one
 	$(BIN)/python -m pip install -q "torch>=2.3,<2.14"
-	$(BIN)/python -m pip install -q -e ".[test]"
+	$(BIN)/python -m pip install -q -e ".[test,lab]"
 	bash scripts/install_system_deps.sh
 	@touch $(STAMP)
 
-venv: $(STAMP)
+venv: $(STAMP) git-filter
 
-reproduce: $(STAMP)  ## every notebook, micro preset -> results/micro/
+# Outputs saved in JupyterLab stay on disk but never reach git: nbstripout cleans notebooks as
+# they are staged (.gitattributes names the filter; this defines it in .git/config).
+git-filter: $(STAMP)
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+	  $(BIN)/nbstripout --is-installed || $(BIN)/nbstripout --install --attributes .gitattributes; fi
+
+reproduce: venv      ## every notebook, micro preset -> results/micro/
 	$(BIN)/w2s reproduce --preset micro
 
-smoke: $(STAMP)      ## every notebook at smoke size -> results/smoke/
+smoke: venv          ## every notebook at smoke size -> results/smoke/
 	$(BIN)/w2s reproduce --preset smoke
 
-test: $(STAMP)       ## pytest for the library + nbval (lax) for the notebooks
+test: venv           ## pytest for the library + nbval (lax) for the notebooks
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests notebooks --nbval-lax --nbval-current-env
 
-strip: $(STAMP)      ## strip outputs from the notebooks before committing
+lab: venv            ## JupyterLab on the repository (progress bars on); LAB_ARGS="--no-browser --port 8899"
+	env -u TQDM_DISABLE $(BIN)/jupyter lab $(LAB_ARGS)
+
+strip: venv          ## strip outputs from the notebooks on disk (git already sees them stripped)
 	$(BIN)/nbstripout notebooks/*.ipynb
 
 clean-results:
 	rm -rf results build
 
-clean-cache: $(STAMP)
+clean-cache: venv
 	$(BIN)/w2s cache clean --all

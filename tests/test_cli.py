@@ -90,3 +90,25 @@ def test_reproduce_with_an_unknown_preset_exits_2_and_names_the_known_ones():
     result = _w2s("reproduce", "--preset", "huge")
     assert result.returncode == 2
     assert "known presets: micro, paper, smoke" in result.stderr
+
+
+def test_reproduce_runs_the_notebooks_a_params_file_of_ones_own_names(tmp_path, monkeypatch):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    _notebook(books / "00_overview.ipynb", "raise SystemExit('not named in the file: must not run')")
+    _notebook(books / "01_data.ipynb", "print(n_examples)",
+              params="preset = 'smoke'\ntasks = []\nn_examples = 3\nseed = 0")
+    mine = tmp_path / "elsewhere" / "my_run.yaml"
+    mine.parent.mkdir()
+    mine.write_text("preset: smoke\nnotebooks:\n  01_data:\n    n_examples: 5\n")
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", books)
+    log = []
+    assert runner.reproduce(params=mine, log=log.append) == []
+    assert [line for line in log if line.endswith("...")] == ["[1/1] 01_data ..."]
+    executed = nbformat.read(runner.build_dir() / "my_run" / "01_data.ipynb", as_version=4)
+    assert "n_examples = 5" in "".join(c.source for c in executed.cells)
+
+
+def test_preset_takes_names_and_points_files_to_params():
+    result = _w2s("reproduce", "--preset", "/tmp/mine.yaml")
+    assert result.returncode == 2 and "use --params /tmp/mine.yaml" in result.stderr

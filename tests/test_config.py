@@ -72,3 +72,18 @@ def test_missing_and_malformed_files_are_problems_not_crashes(tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("preset: [unclosed\n")
     assert "not valid YAML" in config.check_params_file(broken)[0]
+
+
+def test_a_list_given_to_papermill_as_json_text_is_read_as_a_list():
+    # `papermill -p tasks '["sentiment"]'` injects the text of the list
+    cfg = config.from_globals("01_data", {"preset": "smoke", "tasks": '["sentiment", "gloss_topic"]',
+                                          "n_examples": 3, "seed": 0})
+    assert cfg.tasks == ["sentiment", "gloss_topic"]
+
+
+def test_text_that_is_not_a_list_fails_with_a_hint_to_use_json_or_yaml():
+    with pytest.raises(ConfigError) as err:
+        config.from_globals("01_data", {"preset": "smoke", "tasks": "sentiment", "n_examples": 3, "seed": 0})
+    (line,) = err.value.problems
+    assert "tasks: expected a list, got the text 'sentiment'" in line
+    assert """-p tasks '["a", "b"]'""" in line and "-y 'tasks: [a, b]'" in line

@@ -75,9 +75,15 @@ def test_unknown_ladder_names_the_registered_ones():
         get_ladder("mikro")
 
 
-def test_any_hugging_face_name_or_path_makes_a_ladder():
-    rungs = get_ladder("Qwen/Qwen2.5-0.5B,meta-llama/Llama-3.2-1B")
-    assert [r.source for r in rungs] == ["Qwen/Qwen2.5-0.5B", "meta-llama/Llama-3.2-1B"]
+def test_any_hugging_face_name_or_path_makes_a_ladder(tmp_path, monkeypatch):
+    from huggingface_hub import constants
+    from model_folders import save_tiny_model
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # names are not looked up online here
+    local = save_tiny_model(tmp_path / "local-llama", "llama")
+    rungs = get_ladder(f"Qwen/Qwen2.5-0.5B,{local}")
+    assert [r.source for r in rungs] == ["Qwen/Qwen2.5-0.5B", str(local)]
+    assert [r.name for r in rungs] == ["Qwen2.5-0.5B", "local-llama"]
     assert all(r.family == "hf" and r.train_mode == "full" for r in rungs)
     assert hf_rung("minilm:3").pooling == "mean"
 

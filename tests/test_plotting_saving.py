@@ -48,3 +48,15 @@ def test_merge_table_replaces_only_the_rows_of_the_same_domain_and_method():
     merged = merge_table(_table1("nlp", 0.9), "table1_main", preset="smoke", replace_on=["domain", "method"])
     assert sorted(merged.groupby("domain")["pgr"].first().round(1).items()) == [("chess", 0.2), ("nlp", 0.9)]
     assert len(merged) == 8
+
+
+def test_a_run_on_one_task_keeps_the_rows_of_every_other_task():
+    builtin = _table1("nlp", 0.1)
+    save_table(builtin, "table1_main", preset="smoke")
+    mine = _table1("nlp", 0.9).assign(task="my_reviews")
+    keys = ["domain", "task", "method", "weak_model", "strong_model"]
+    merged = merge_table(mine, "table1_main", preset="smoke", replace_on=keys)
+    assert len(merged) == 8 and sorted(merged.groupby("task")["pgr"].first().round(1).items()) == [
+        ("my_reviews", 0.9), ("t", 0.1)]
+    rerun = merge_table(_table1("nlp", 0.5), "table1_main", preset="smoke", replace_on=keys)
+    assert len(rerun) == 4  # the same task again replaces its own rows only

@@ -16,7 +16,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from .runner import reproduce
 
     try:
-        failures = reproduce(args.preset, only=args.only, log=_print)
+        preset = None if args.params else (args.preset or "micro")
+        failures = reproduce(preset, only=args.only, log=_print, params=args.params)
     except ConfigError as err:
         for line in err.problems:
             print(line, file=sys.stderr)
@@ -101,7 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("reproduce", help="run the notebooks of a preset in order (papermill)")
-    p.add_argument("--preset", default="micro", help="a file params/NAME.yaml (smoke, micro, paper)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--preset", default=None, help="a preset name: params/NAME.yaml (smoke, micro, paper); "
+                                                      "the default is micro")
+    which.add_argument("--params", default=None, metavar="FILE",
+                       help="a params file of your own (same format as params/micro.yaml)")
     p.add_argument("--only", default=None, help="glob or substring of notebook names, e.g. '02*'")
     p.set_defaults(func=cmd_reproduce)
 

@@ -69,15 +69,18 @@ def from_globals(notebook: str, namespace: dict[str, Any]) -> Params:
     from .notebook_params import schema_for
 
     schema = schema_for(notebook)
-    values, unknown = {}, []
+    values, unknown, problems = {}, [], []
     for name, value in namespace.items():
         if name.startswith("_") or name in _IPYTHON_NAMES:
             continue
         if name in schema.model_fields:
-            values[name] = value
+            value, problem = _from_papermill_text(schema, name, value, notebook)
+            if problem:
+                problems.append(problem)  # and not validated again: one line per problem
+            else:
+                values[name] = value
         elif isinstance(value, _PLAIN_TYPES):
             unknown.append(name)
-    problems = []
     for name in unknown:
         close = difflib.get_close_matches(name, list(schema.model_fields), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -90,6 +93,27 @@ def from_globals(notebook: str, namespace: dict[str, Any]) -> Params:
     if problems:
         raise ConfigError(problems)
     return cfg
+
+
+def _wants_list(schema: type[Params], name: str) -> bool:
+    default = schema.model_fields[name].get_default(call_default_factory=True)
+    return isinstance(default, list)
+
+
+def _from_papermill_text(schema: type[Params], name: str, value: Any, notebook: str) -> tuple[Any, str | None]:
+    """``papermill -p tasks '["a", "b"]'`` injects the *text* of a list: read it as JSON/YAML.
+
+    Anything else that is text where a list is expected fails with a hint to use ``-y``.
+    """
+    if not (isinstance(value, str) and _wants_list(schema, name)):
+        return value, None
+    hint = (f"{notebook}: {name}: expected a list, got the text {value!r}; from the command line give "
+            f"a JSON list, e.g. papermill ... -p {name} '[\"a\", \"b\"]', or use YAML: -y '{name}: [a, b]'")
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value, hint
+    return (parsed, None) if isinstance(parsed, list) else (value, hint)
 
 
 # ----------------------------------------------------------------------------- params files

