@@ -27,10 +27,13 @@ $(STAMP): pyproject.toml
 venv: $(STAMP) git-filter
 
 # Outputs saved in JupyterLab stay on disk but never reach git: nbstripout cleans notebooks as
-# they are staged (.gitattributes names the filter; this defines it in .git/config).
+# they are staged (.gitattributes names the filter; this defines it in .git/config), down to the
+# interpreter details a save adds to the notebook's metadata.
+NB_EXTRA_KEYS := $(addprefix metadata.language_info.,version codemirror_mode file_extension mimetype nbconvert_exporter pygments_lexer)
 git-filter: $(STAMP)
 	@if git rev-parse --git-dir >/dev/null 2>&1; then \
-	  $(BIN)/nbstripout --is-installed || $(BIN)/nbstripout --install --attributes .gitattributes; fi
+	  $(BIN)/nbstripout --is-installed || $(BIN)/nbstripout --install --attributes .gitattributes; \
+	  git config filter.nbstripout.extrakeys "$(NB_EXTRA_KEYS)"; fi
 
 reproduce: venv      ## every notebook, micro preset -> results/micro/
 	$(BIN)/w2s reproduce --preset micro
@@ -42,7 +45,7 @@ test: venv           ## pytest for the library + nbval (lax) for the notebooks
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests notebooks --nbval-lax --nbval-current-env
 
 lab: venv            ## JupyterLab on the repository (progress bars on); LAB_ARGS="--no-browser --port 8899"
-	env -u TQDM_DISABLE $(BIN)/jupyter lab $(LAB_ARGS)
+	env -u TQDM_DISABLE $(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 strip: venv          ## strip outputs from the notebooks on disk (git already sees them stripped)
 	$(BIN)/nbstripout notebooks/*.ipynb
