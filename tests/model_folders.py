@@ -9,7 +9,7 @@ from transformers import (AutoModel, BertConfig, DistilBertConfig, GPT2Config, G
                           PreTrainedTokenizerFast)
 
 WORDS = ["[PAD]", "[UNK]", "[CLS]", "good", "bad", "movie", "the", "was", "not", "great", "awful", "film",
-         "a", "is", "very", "fun", "dull", "plot", "acting", "story"]
+         "a", "is", "very", "fun", "dull", "plot", "acting", "story", "A", "B"]
 
 
 def word_tokenizer(encoder: bool) -> PreTrainedTokenizerFast:
@@ -20,7 +20,7 @@ def word_tokenizer(encoder: bool) -> PreTrainedTokenizerFast:
 
 
 def tiny_config(arch: str, width: int = 16, layers: int = 1):
-    common = dict(vocab_size=len(WORDS))
+    common = dict(vocab_size=len(WORDS), bos_token_id=2, eos_token_id=2, pad_token_id=0)
     if arch == "gpt2":
         return GPT2Config(n_embd=width, n_layer=layers, n_head=2, n_positions=64, **common)
     if arch == "llama":
@@ -61,3 +61,18 @@ def bump_one_weight(path: Path) -> None:
     tensors[name] = tensors[name].clone()
     tensors[name].view(-1)[0] += 1.0
     save_file(tensors, file, metadata={"format": "pt"})
+
+
+def save_tiny_causal_lm(path: Path, arch: str = "gpt2", seed: int = 0) -> Path:
+    """A randomly initialised causal LM with a word-level tokenizer (it writes noise)."""
+    from tokenizers import decoders
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    AutoModelForCausalLM.from_config(tiny_config(arch, 32, 1)).save_pretrained(path)
+    tok = word_tokenizer(encoder=False)
+    tok.backend_tokenizer.decoder = decoders.WordPiece(prefix="##")  # joins words with spaces
+    tok.save_pretrained(path)
+    return path

@@ -9,7 +9,7 @@ from w2s_lib import pipeline
 from w2s_lib.data.splits import SplitSizes
 from w2s_lib.store import default_store
 
-SIZES = SplitSizes(n_a=80, n_b=80, n_val=40, n_test=100, working_pool=240)
+SIZES = SplitSizes(n_a=80, n_b=80, n_val=40, n_test=100, n_q=30, working_pool=240)
 
 
 @pytest.fixture
@@ -56,13 +56,13 @@ def test_student_targets_come_only_from_the_supervisor(tiny_corpus, small_splits
     assert len(v) == len(data.splits.val)
 
 
-def test_every_trained_model_emits_labels_for_B_val_and_test(tiny_corpus, small_splits):
+def test_every_trained_model_emits_labels_for_B_val_Q_and_test(tiny_corpus, small_splits):
     pipeline.run_grid(["sentiment"], "tiny-test", [0], "smoke")
     arts = [e for e in default_store().entries("model_labels")]
     assert len(arts) == 3  # weak, ceiling, student
     for entry in arts:
         labels = pd.read_parquet(default_store().path_for(entry["key"]) / "labels.parquet")
-        assert labels.groupby("split").size().to_dict() == {"B": 80, "test": 100, "val": 40}
+        assert labels.groupby("split").size().to_dict() == {"B": 80, "Q": 30, "test": 100, "val": 40}
         assert labels["prob"].between(0, 1).all()
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from .config import Params
 
@@ -55,7 +55,29 @@ def _method_or_error(name: str) -> str:
     return name
 
 
+def _debate_task(name: str) -> str:
+    from .data.registry import get_task, task_names
+
+    if get_task(name).kind != "debate":
+        debate = [n for n in task_names() if get_task(n).kind == "debate"]
+        raise ValueError(f"task {name!r} is not a debate task; debate tasks: {', '.join(debate)}")
+    return name
+
+
+def _debater_or_error(name: str) -> str:
+    from .models.sources import ModelSourceError, check_source
+
+    if name != "extractive":
+        try:
+            check_source(name, offline_cache=False)
+        except ModelSourceError as err:
+            raise ValueError(f"debater: 'extractive' or a causal LM (folder or hub name): {err}") from None
+    return name
+
+
 TaskName = Annotated[str, AfterValidator(_task_or_error)]
+DebateTaskName = Annotated[str, AfterValidator(_task_or_error), AfterValidator(_debate_task)]
+DebaterName = Annotated[str, AfterValidator(_debater_or_error)]
 NLPTaskName = Annotated[str, AfterValidator(_task_or_error), AfterValidator(_nlp_task)]
 LadderName = Annotated[str, AfterValidator(_ladder_or_error)]
 MethodName = Annotated[str, AfterValidator(_method_or_error)]
@@ -83,10 +105,40 @@ class NLPW2SParams(Params):
     pairs: Pairs = "all"
 
 
+ProtocolName = Literal["debate", "consultancy", "blind", "oracle"]
+
+
+class DebateParams(Params):
+    preset: Preset = "smoke"
+    task: DebateTaskName = "debate_wordnet"
+    ladder: LadderName = "smoke"
+    judge_rung: str = ""  # a rung of the ladder; empty: the one below the strongest
+    judge: Literal["pair", "text", "lm"] = "pair"
+    debater: DebaterName = "extractive"
+    seeds: Seeds = Field(default_factory=lambda: [0])
+    protocols: Annotated[list[ProtocolName], Field(min_length=1)] = Field(
+        default_factory=lambda: ["debate", "consultancy", "blind", "oracle"])
+    rounds: Annotated[int, Field(ge=1, le=6)] = 2
+    quotes_per_round: Annotated[int, Field(ge=1, le=4)] = 1
+
+    @model_validator(mode="after")
+    def _judge_is_a_weaker_rung(self) -> "DebateParams":
+        from .models.ladder import get_ladder
+
+        names = [r.name for r in get_ladder(self.ladder)]
+        if self.judge_rung and self.judge_rung not in names[:-1]:
+            raise ValueError(f"judge_rung {self.judge_rung!r} must be a rung of ladder {self.ladder!r} below "
+                             f"the strongest; accepted: {', '.join(names[:-1])}")
+        if len(set(self.protocols)) != len(self.protocols):
+            raise ValueError(f"protocols: each at most once (got {self.protocols})")
+        return self
+
+
 NOTEBOOK_PARAMS: dict[str, type[Params]] = {
     "00_overview": OverviewParams,
     "01_data": DataParams,
     "02_nlp_w2s": NLPW2SParams,
+    "06_debate": DebateParams,
 }
 
 

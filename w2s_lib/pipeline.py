@@ -7,7 +7,7 @@ For a task, a seed and a pair of rungs (weak < strong):
 3. **W2S student** — the strong rung trained on those weak labels of B (never B's ground truth);
 4. **strong ceiling** — the strong rung trained on ground truth of B.
 
-Every trained model emits labels (soft predictions on B, val and test) as an artifact, so any
+Every trained model emits labels (soft predictions on B, val, Q and test) as an artifact, so any
 model can supervise the next (bootstrapping). Weak supervisors and ceilings are keyed without
 the partner rung or method, so they are trained once and reused by every student.
 """
@@ -88,6 +88,12 @@ class TaskData:
     def labels(self, split: str) -> np.ndarray:
         return self.splits[split]["label"].to_numpy()
 
+    @property
+    def emitted(self) -> tuple[str, ...]:
+        """The splits every trained model labels: B (for students), val (selection), Q (for
+        facilitation, when the preset has one) and test."""
+        return tuple(s for s in ("B", "val", "Q", "test") if len(self.splits[s]))
+
 
 def task_data(task: str, preset: str, seed: int) -> TaskData:
     spec = get_task(task)
@@ -119,7 +125,7 @@ def _probe_cfg(rung: Rung, loss: str, loss_options: dict, seed: int, select: str
 def fit_and_label(rung: Rung, data: TaskData, train_split: str, targets: np.ndarray, *, seed: int,
                   loss: str = "xent", loss_options: dict | None = None, select: str = "last",
                   val_weak: np.ndarray | None = None, store: ArtifactStore | None = None) -> dict[str, np.ndarray]:
-    """Train ``rung`` on ``targets`` for ``train_split``; return P(label 1) on B, val and test.
+    """Train ``rung`` on ``targets`` for ``train_split``; return P(label 1) on B, val, Q and test.
 
     ``targets`` are the only supervision the model sees: P(class 1) per training example.
     """
@@ -137,10 +143,10 @@ def fit_and_label(rung: Rung, data: TaskData, train_split: str, targets: np.ndar
             r = data.rows(train_split)
             probe = train_reward_probe(feats[r["text_a"]], feats[r["text_b"]], targets, cfg)
             return {s: probe.preference_proba(feats[data.rows(s)["text_a"]], feats[data.rows(s)["text_b"]])
-                    for s in ("B", "val", "test")}
+                    for s in data.emitted}
         val_feats = feats[data.rows("val")["text"]] if select == "weak_val" else None
         probe = train_probe(feats[data.rows(train_split)["text"]], targets, cfg, val_feats, val_weak)
-        return {s: probe.predict_proba(feats[data.rows(s)["text"]]) for s in ("B", "val", "test")}
+        return {s: probe.predict_proba(feats[data.rows(s)["text"]]) for s in data.emitted}
     return _finetune_and_label(rung, data, train_split, targets, seed=seed, loss=loss,
                                loss_options=loss_options, select=select, val_weak=val_weak, store=store)
 
@@ -165,7 +171,7 @@ def _finetune_and_label(rung, data, train_split, targets, *, seed, loss, loss_op
         train_reward_model(model, tokenizer, frame["text_a"].tolist(), frame["text_b"].tolist(), targets, cfg,
                            desc=f"{rung.name} rm")
         out = {}
-        for s in ("B", "val", "test"):
+        for s in data.emitted:
             f = data.splits[s]
             ra = predict_outputs(model, tokenizer, f["text_a"].tolist(), cfg.max_length, cfg.eval_batch_size)
             rb = predict_outputs(model, tokenizer, f["text_b"].tolist(), cfg.max_length, cfg.eval_batch_size)
@@ -175,7 +181,7 @@ def _finetune_and_label(rung, data, train_split, targets, *, seed, loss, loss_op
     train_classifier(model, tokenizer, frame["text"].tolist(), targets, cfg, val_texts, val_weak,
                      desc=f"{rung.name}")
     return {s: predict_proba(model, tokenizer, data.splits[s]["text"].tolist(), cfg.max_length)
-            for s in ("B", "val", "test")}
+            for s in data.emitted}
 
 
 # ----------------------------------------------------------------------------- roles as artifacts
@@ -189,7 +195,7 @@ def _model_artifact(role: str, rung: Rung, data: TaskData, seed: int, train_spli
                     *, ground_truth: tuple[str, ...] = (), loss: str = "xent", loss_options: dict | None = None,
                     select: str = "last", supervisor: Artifact | None = None,
                     store: ArtifactStore | None = None) -> Artifact:
-    """A trained model's labels on B, val and test, keyed by what determines them: the rung's
+    """A trained model's labels on B, val, Q and test, keyed by what determines them: the rung's
     weights and settings, the inputs of every split, the labels of the ``ground_truth`` splits
     it trains on (none for a student: its targets come from ``supervisor``) and the seed.
     Test labels never enter a key: no model sees them, so editing one retrains nothing."""

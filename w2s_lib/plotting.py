@@ -107,3 +107,31 @@ def accuracy_vs_size(table: pd.DataFrame, method: str = "baseline", title: str =
         ax.set_xlabel("model size (non-embedding parameters)")
         ax.set_ylabel("test accuracy")
     return _finish(fig, panels, title)
+
+
+def protocol_accuracy(table: pd.DataFrame, title: str = ""):
+    """Judge accuracy per protocol (mean over both answer orders and seeds, bar = 95 % CI), with
+    chance and each order's accuracy marked: the debate figure of notebook 06."""
+    import matplotlib.pyplot as plt
+
+    use_style()
+    fig, ax = plt.subplots(figsize=(1.3 + 1.1 * len(table), 3.4))
+    x = np.arange(len(table))
+    acc = table["acc"].to_numpy()
+    err = np.vstack([acc - table["acc_ci_low"].to_numpy(), table["acc_ci_high"].to_numpy() - acc])
+    ax.bar(x, acc, color=[color(v) for v in table["variant"]], yerr=np.nan_to_num(np.clip(err, 0, None)), width=0.6)
+    if {"acc_correct_first", "acc_correct_second"} <= set(table.columns):
+        ax.scatter(x - 0.12, table["acc_correct_first"], marker="v", color="black", s=14, zorder=3,
+                   label="correct answer shown first")
+        ax.scatter(x + 0.12, table["acc_correct_second"], marker="^", color="black", s=14, zorder=3,
+                   label="correct answer shown second")
+    ax.axhline(0.5, color="black", lw=0.8, ls=":", label="chance")
+    ax.set_xticks(x, table["variant"])
+    ax.set_ylim(0.4, 1.0)
+    ax.set_ylabel("weak judge accuracy (test)")
+    ax.legend(fontsize=7, loc="upper left")
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

@@ -17,6 +17,10 @@ METHOD_COLORS: dict[str, str] = {
     "debate": "#56B4E9",
     "alignment": "#F0E442",
     "full": "#882255",
+    # judge protocols (table 2)
+    "consultancy": "#CC79A7",
+    "blind": "#999999",
+    "oracle": "#000000",
 }
 
 DOMAIN_TITLES = {"nlp": "NLP tasks", "chess": "Chess puzzles", "reward_modeling": "Reward modeling"}

@@ -21,11 +21,11 @@ def task_table(scope: str | None = None, load: bool = True) -> pd.DataFrame:
         if spec.scope == "micro" and load:
             pool = len(load_pool(spec.name))
             sizes = sizes_for_preset(spec.name, "micro", pool)
-            row.update(pool=pool, A=sizes.n_a, B=sizes.n_b, val=sizes.n_val, test=sizes.n_test,
+            row.update(pool=pool, A=sizes.n_a, B=sizes.n_b, val=sizes.n_val, Q=sizes.n_q, test=sizes.n_test,
                        sizes_for="micro")
         else:
             caps = PRESET_CAPS["paper"]
-            row.update(pool=None, A=caps.n_a, B=caps.n_b, val=caps.n_val, test=caps.n_test,
+            row.update(pool=None, A=caps.n_a, B=caps.n_b, val=caps.n_val, Q=caps.n_q, test=caps.n_test,
                        sizes_for="paper (caps)")
         row.update(source=spec.source, license=spec.license)
         rows.append(row)

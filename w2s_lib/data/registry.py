@@ -75,6 +75,7 @@ class TaskSpec:
     description: str = ""
     origin: str = ""
     stamp: Callable[[], object] | None = field(default=None, repr=False, compare=False)
+    caps: tuple = ()  # (preset, SplitSizes) pairs that replace the preset's split caps for this task
 
     def __post_init__(self) -> None:
         if not self.origin:

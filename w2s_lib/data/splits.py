@@ -5,8 +5,9 @@
   ``n_test`` pool members with the smallest hashes. It does not depend on the seed, the
   model or its tokenizer, so every model of every run is scored on the same items, and
   the pretraining corpus can exclude the whole test pool up front.
-* A, B and val are drawn from the rest **after** a seeded shuffle (shuffle before select),
-  so they are disjoint by construction; :meth:`Splits.assert_disjoint` checks it anyway.
+* A, B, val and Q (unlabelled instances for facilitation) are drawn from the rest **after** a
+  seeded shuffle (shuffle before select), so they are disjoint by construction;
+  :meth:`Splits.assert_disjoint` checks it anyway.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from ..fingerprint import frame_fingerprint
 from .registry import get_task, load_pool
 
 TEST_POOL_FRACTION = 0.2
-SPLIT_NAMES = ("A", "B", "val", "test")
+SPLIT_NAMES = ("A", "B", "val", "Q", "test")  # Q: unlabelled instances for facilitation (Φ)
 
 
 def id_hash01(task: str, example_id: str) -> float:
@@ -40,6 +41,7 @@ class SplitSizes:
     n_b: int
     n_val: int
     n_test: int
+    n_q: int = 0                     # unlabelled task instances for facilitation Φ (no model sees their labels)
     working_pool: int | None = None  # see make_splits
 
     def __post_init__(self) -> None:
@@ -58,6 +60,7 @@ class Splits:
     B: pd.DataFrame
     val: pd.DataFrame
     test: pd.DataFrame
+    Q: pd.DataFrame = field(default_factory=pd.DataFrame)
     _fingerprints: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
@@ -154,31 +157,33 @@ def make_splits(task: str, seed: int, sizes: SplitSizes, balance: bool = False) 
     rest = rest.iloc[np.random.default_rng(seed).permutation(len(rest))]
     A, rest = _take(rest, sizes.n_a, balance, "A", task)
     B, rest = _take(rest, sizes.n_b, balance, "B", task)
-    val, _ = _take(rest, sizes.n_val, balance, "val", task)
+    val, rest = _take(rest, sizes.n_val, balance, "val", task)
+    Q, _ = _take(rest, sizes.n_q, balance, "Q", task)
 
-    splits = Splits(task, seed, *(f.reset_index(drop=True) for f in (A, B, val, test)))
+    splits = Splits(task, seed, *(f.reset_index(drop=True) for f in (A, B, val, test, Q)))
     splits.assert_disjoint()
     return splits
 
 
 # Split sizes per preset: caps that shrink to what a task's pool can give.
 PRESET_CAPS: dict[str, SplitSizes] = {
-    "smoke": SplitSizes(n_a=200, n_b=200, n_val=100, n_test=300, working_pool=600),
-    "micro": SplitSizes(n_a=2000, n_b=2000, n_val=400, n_test=1000, working_pool=5000),
-    "paper": SplitSizes(n_a=10_000, n_b=10_000, n_val=1000, n_test=5000),  # Burns: 20k docs, 50/50
+    "smoke": SplitSizes(n_a=200, n_b=200, n_val=100, n_test=300, n_q=100, working_pool=600),
+    "micro": SplitSizes(n_a=2000, n_b=2000, n_val=400, n_test=1000, n_q=600, working_pool=5000),
+    "paper": SplitSizes(n_a=10_000, n_b=10_000, n_val=1000, n_test=5000, n_q=5000),  # Burns: 20k docs, 50/50
 }
 
 
 def sizes_for_preset(task: str, preset: str, pool_size: int | None = None) -> SplitSizes:
-    """The preset's caps, scaled down proportionally when the task's pool is smaller."""
+    """The preset's caps (or the task's own caps for that preset), scaled down proportionally
+    when the task's pool is smaller."""
     if preset not in PRESET_CAPS:
         raise ValueError(f"unknown preset {preset!r}; accepted: {', '.join(PRESET_CAPS)}")
-    caps = PRESET_CAPS[preset]
+    caps = dict(get_task(task).caps).get(preset, PRESET_CAPS[preset])
     n = len(load_pool(task)) if pool_size is None else pool_size
     test_avail = int(n * TEST_POOL_FRACTION * 0.95)  # the hash split is only roughly 20 %
     train_avail = int(n * (1 - TEST_POOL_FRACTION) * 0.95)
-    want = caps.n_a + caps.n_b + caps.n_val
+    want = caps.n_a + caps.n_b + caps.n_val + caps.n_q
     scale = min(1.0, train_avail / want) if want else 1.0
     work = None if caps.working_pool is None else min(caps.working_pool, train_avail)
-    return SplitSizes(n_a=int(caps.n_a * scale), n_b=int(caps.n_b * scale),
-                      n_val=int(caps.n_val * scale), n_test=min(caps.n_test, test_avail), working_pool=work)
+    return SplitSizes(n_a=int(caps.n_a * scale), n_b=int(caps.n_b * scale), n_val=int(caps.n_val * scale),
+                      n_test=min(caps.n_test, test_avail), n_q=int(caps.n_q * scale), working_pool=work)

@@ -30,6 +30,7 @@ from itertools import zip_longest
 import pandas as pd
 
 from .registry import TaskSpec, register_task
+from .splits import SplitSizes
 from .wordnet_source import (HypernymGraph, definition_sentence, load_synsets, mentions,
                              normalize_words, noun_phrase)
 
@@ -528,6 +529,11 @@ def _debate_item(lex: Lexicon, x: str) -> dict | None:
             "source_texts": sorted({lex.definition(s) for s in passage_synsets} | set(sentences))}
 
 
+# At micro the strong model embeds every sentence of every item a split can hold (about 6.5 a
+# passage): half the usual A and B keep that one forward pass within the time budget.
+DEBATE_MICRO_CAPS = SplitSizes(n_a=1000, n_b=1000, n_val=200, n_test=1000, n_q=400, working_pool=2600)
+
+
 def build_debate_wordnet(lex: Lexicon, size: int = DEBATE_SIZE) -> pd.DataFrame:
     """Two-choice "what kind of thing is X?" items with verifiable gold evidence."""
     rows: list[dict] = []
@@ -577,7 +583,7 @@ register_task(TaskSpec(
                 "near-miss definition; order by stable hash; label 1 when text_a is correct."))
 register_task(TaskSpec(
     name="debate_wordnet", domain="debate", kind="debate", source=SOURCE, license=LICENSE,
-    load=_loader(build_debate_wordnet), scope="micro",
+    load=_loader(build_debate_wordnet), scope="micro", caps=(("micro", DEBATE_MICRO_CAPS),),
     description="What kind of thing is X? Passage of 5-8 WordNet definitions as sentences: the "
                 "gold chain (1-2 sentences naming the answer) and a cousin distractor with its "
                 "neighbours. Binary view: question + one candidate answer."))

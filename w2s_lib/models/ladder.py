@@ -71,7 +71,7 @@ class Rung:
         settings = {k: v for k, v in asdict(self).items()
                     if k not in ("name", "family", "source", "n_layer", "n_embd", "n_head", "pretrain_steps",
                                  "extra")}
-        extra = {k: v for k, v in self.extra.items() if k != "non_embedding_params"}
+        extra = {k: v for k, v in self.extra.items() if k not in ("non_embedding_params", "feature_depth")}
         return {"backbone": self.identity(), **settings, "extra": extra}
 
     def config(self):
@@ -124,8 +124,8 @@ def _hub(name: str, source: str, n: int, **kw) -> Rung:
 LADDERS: dict[str, tuple[Rung, ...]] = {
     # CI: the two shallowest MiniLM truncations (real pretrained weights, nothing to pretrain)
     "smoke": (
-        _minilm(1),
-        _minilm(2),
+        _minilm(1, extra={"feature_depth": 2}),  # one 2-layer pass serves both
+        _minilm(2, extra={"feature_depth": 2}),
     ),
     # the tiny-decoder path at test size (a few pretraining steps); used by the tests
     "tiny-test": (

@@ -48,8 +48,11 @@ def local_path(source: str) -> Path:
     return Path(source).expanduser().resolve()
 
 
-def check_source(source: str) -> None:
-    """Raise :class:`ModelSourceError` unless ``source`` can be loaded here, before any compute."""
+def check_source(source: str, offline_cache: bool = True) -> None:
+    """Raise :class:`ModelSourceError` unless ``source`` can be loaded here, before any compute.
+
+    ``offline_cache=False`` checks a hub name's form only (for params that name a model only
+    used at ``paper`` scale, checked again when the run starts)."""
     kind = source_kind(source)
     if kind == "minilm":
         k = source[len(MINILM_PREFIX):]
@@ -79,7 +82,7 @@ def check_source(source: str) -> None:
     except HFValidationError as err:
         raise ModelSourceError(f"model {source!r} is neither an existing folder nor a valid Hugging Face "
                                f"name ({err}); a local folder path starts with /, ./ or ~") from None
-    if constants.HF_HUB_OFFLINE and hub_config_path(source) is None:
+    if offline_cache and constants.HF_HUB_OFFLINE and hub_config_path(source) is None:
         raise ModelSourceError(f"model {source!r} is not in the local Hugging Face cache and the hub is "
                                "offline (HF_HUB_OFFLINE=1); download it first on a machine with network "
                                "(huggingface-cli download NAME), or give a local folder")

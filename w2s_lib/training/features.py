@@ -3,7 +3,8 @@
 The texts are a task's whole working universe (the working pool plus the test set), so every
 seed, method and role (weak, student, ceiling) reuses one forward pass per rung. MiniLM
 truncations share one pass too: the output of layer k of the full model *is* the output of
-its first-k-layer truncation, so ``minilm:k`` reads layer k of one stored ``minilm:6`` pass.
+its first-k-layer truncation, so ``minilm:k`` reads layer k of one stored pass of the first
+``feature_depth`` layers (6 unless its ladder says less: the smoke ladder needs two).
 """
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ def feature_artifact(rung: Rung, corpus: str, texts: Sequence[str], store: Artif
                      batch_size: int = 128):
     store = store or default_store()
     all_layers = rung.source.startswith(MINILM_PREFIX)
-    base = replace(rung, source=f"{MINILM_PREFIX}{MINILM_LAYERS}", name=f"minilm-l{MINILM_LAYERS}") \
+    depth = rung.extra.get("feature_depth", MINILM_LAYERS)  # the truncations of a ladder share one pass
+    base = replace(rung, source=f"{MINILM_PREFIX}{depth}", name=f"minilm-l{depth}", extra={}) \
         if all_layers else rung
     inputs = ()
     if base.family == "tiny_gpt2":

@@ -1,0 +1,169 @@
+"""Debate D: protocols, both answer orders, transcripts as resumable artifacts, judges trained on A."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from w2s_lib.data.registry import load_pool
+from w2s_lib.debate import Protocol, debate, summarize
+from w2s_lib.debate.debaters import Debater, ScriptedDebater, quote_sentences
+from w2s_lib.debate.experiment import judged_test, record_score
+from w2s_lib.debate.items import CORRECT, items_from_frame
+from w2s_lib.debate.transcripts import transcripts
+from w2s_lib.store import default_store
+
+ITEMS = items_from_frame(load_pool("debate_wordnet").head(12))
+
+
+def honest_and_gold(item, answer, round_):
+    """The correct side quotes the gold evidence, the other side the first other sentences."""
+    if answer == CORRECT:
+        return list(item.gold_evidence)[round_ - 1:]
+    return [i for i in range(len(item.sentences)) if i not in item.gold_evidence][round_ - 1:]
+
+
+SCRIPTED = ScriptedDebater(honest_and_gold, name="honest-and-gold")
+
+
+class PrefersA:
+    """A judge with a pure position preference: it says A whatever it reads."""
+
+    def key(self):
+        return {"kind": "prefers-A"}
+
+    def fit(self, records):
+        return self
+
+    def predict(self, records):
+        return np.full(len(records), 0.9)
+
+
+class ReadsGold:
+    """A judge that favours the side whose quotes are gold evidence, wherever it is shown."""
+
+    def __init__(self):
+        self.trained_on = []
+
+    def key(self):
+        return {"kind": "reads-gold"}
+
+    def fit(self, records):
+        self.trained_on = sorted({r["id"] for r in records})
+        return self
+
+    def predict(self, records):
+        def gold(r, side):
+            return sum(q["sentence"] in r["gold_evidence"] for t in r["turns"] if t["side"] == side
+                       for q in t["quotes"])
+
+        return np.array([0.8 if gold(r, "A") > gold(r, "B") else 0.2 if gold(r, "B") > gold(r, "A") else 0.5
+                         for r in records])
+
+
+def test_every_item_is_judged_in_both_orders_with_the_answers_swapped():
+    records = transcripts(ITEMS, SCRIPTED, Protocol("debate", rounds=2, quotes_per_round=1), seed=0)
+    assert len(records) == 2 * len(ITEMS)
+    for item in ITEMS:
+        first, second = (r for r in records if r["id"] == item.id)
+        assert first["answers"] == second["answers"][::-1] == [item.answer_correct, item.answer_distractor]
+        assert (first["correct"], second["correct"]) == (0, 1)
+        assert [t["side"] for t in first["turns"]] == ["A", "B", "A", "B"]
+        assert [t["side"] for t in second["turns"]] == ["B", "A", "B", "A"]
+
+
+def test_a_judge_that_only_prefers_a_position_scores_chance_and_shows_the_order_effect():
+    judged = debate(ITEMS, SCRIPTED, PrefersA(), Protocol("debate"), seed=0)
+    summary = summarize(judged)
+    assert (summary["acc_correct_first"], summary["acc_correct_second"]) == (1.0, 0.0)
+    assert summary["acc"] == 0.5 and summary["order_effect"] == 1.0
+
+
+def test_a_judge_that_reads_the_evidence_scores_the_same_in_both_orders():
+    summary = summarize(debate(ITEMS, SCRIPTED, ReadsGold(), Protocol("debate"), seed=0))
+    assert summary["acc_correct_first"] == summary["acc_correct_second"] == summary["acc"] == 1.0
+    assert summary["order_effect"] == 0.0 and summary["gold_quoted_by_correct"] == 1.0
+
+
+def test_ties_count_half():
+    assert record_score({"p_answer": [0.5, 0.5], "correct": 0}) == 0.5
+
+
+def test_each_round_shows_at_most_k_quotes_and_consultancy_has_one_speaker():
+    class QuotesEverything(Debater):
+        def key(self):
+            return {"kind": "quotes-everything"}
+
+        def argue(self, items, answers, histories, k, round_):
+            return [quote_sentences(item, a, range(len(item.sentences))) for item, a in zip(items, answers)]
+
+    records = transcripts(ITEMS, QuotesEverything(), Protocol("debate", rounds=3, quotes_per_round=2), seed=0)
+    assert all(len(t["quotes"]) == 2 for r in records for t in r["turns"])
+    assert all("withheld" in t["argument"] for r in records for t in r["turns"])
+    greedy = ScriptedDebater(lambda item, answer, round_: range(len(item.sentences)), name="all")
+    consult = transcripts(ITEMS, greedy, Protocol("consultancy", rounds=2, quotes_per_round=1), seed=3)
+    for r in consult:
+        assert len({t["answer"] for t in r["turns"]}) == 1 and len(r["turns"]) == 2
+    sides = {r["id"]: r["turns"][0]["answer"] for r in consult}
+    assert 0 < sum(sides.values()) < len(ITEMS), "the consultant's side is drawn per item"
+
+
+def test_blind_and_oracle_have_no_debaters_and_only_the_oracle_reads_the_passage():
+    blind = transcripts(ITEMS, SCRIPTED, Protocol("blind"), seed=0)
+    oracle = transcripts(ITEMS, SCRIPTED, Protocol("oracle"), seed=0)
+    assert all(not r["turns"] and r["passage"] is None for r in blind)
+    assert all(not r["turns"] and r["passage"] == " ".join(ITEMS[0].sentences) for r in oracle[:1])
+
+
+def test_transcripts_resume_after_an_interrupted_run():
+    calls = []
+
+    def dies_in_the_second_shard(item, answer, round_):
+        calls.append(item.id)
+        if item.id == ITEMS[5].id:
+            raise KeyboardInterrupt
+        return honest_and_gold(item, answer, round_)
+
+    flaky = ScriptedDebater(dies_in_the_second_shard, name="flaky")
+    protocol = Protocol("debate", rounds=1)
+    with pytest.raises(KeyboardInterrupt):
+        transcripts(ITEMS, flaky, protocol, seed=0, shard=4)
+    assert len(default_store().entries("debate_transcripts")) == 1  # the first shard is kept
+    calls.clear()
+    resumed = transcripts(ITEMS, ScriptedDebater(honest_and_gold, name="flaky"), protocol, seed=0, shard=4)
+    assert len(resumed) == 2 * len(ITEMS) and len(default_store().entries("debate_transcripts")) == 3
+    assert not set(calls), "finished shards are read back, not argued again"
+
+
+def test_the_judge_learns_from_the_training_items_only():
+    judge = ReadsGold()
+    train, test = ITEMS[:6], ITEMS[6:]
+    judged = judged_test(train, test, SCRIPTED, lambda seed: judge, Protocol("debate"), seed=0)
+    assert judge.trained_on == sorted(i.id for i in train)
+    assert {r["id"] for r in judged} == {i.id for i in test}
+
+
+def test_extractive_debaters_and_the_pair_judge_on_real_embeddings():
+    from w2s_lib.debate.debaters import ExtractiveDebater
+    from w2s_lib.debate.embeddings import UnitEmbeddings
+    from w2s_lib.debate.trained_judges import PairJudge
+    from w2s_lib.debate.viewer import item_html
+    from w2s_lib.models import get_ladder
+
+    weak, strong = get_ladder("smoke")
+    items = items_from_frame(load_pool("debate_wordnet").head(40))
+    debater = ExtractiveDebater(UnitEmbeddings(strong, items))
+    protocol = Protocol("debate", rounds=2, quotes_per_round=1)
+    train = transcripts(items[:30], debater, protocol, seed=0)
+    assert all(q["verified"] for r in train for t in r["turns"] for q in t["quotes"]), "extracts are real quotes"
+    own = [q["sentence"] for t in train[0]["turns"] if t["side"] == "A" for q in t["quotes"]]
+    assert len(own) == len(set(own)) == 2, "a debater shows new sentences each round"
+
+    judge = PairJudge(UnitEmbeddings(weak, items), seed=0).fit(train)
+    judged = debate(items[30:], debater, judge, protocol, seed=0)
+    by_item = {}
+    for r in judged:
+        by_item.setdefault(r["id"], {})[r["order"]] = r["p_answer"][0]
+    for p in by_item.values():  # swapping the answers swaps the sides: no position preference
+        assert p[0] + p[1] == pytest.approx(1.0, abs=1e-6)
+    page = item_html(items[30], judged, title="debate")
+    assert items[30].sentences[0][:30] in page and "P(A)" in page and "✔" in page

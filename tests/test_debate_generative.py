@@ -1,0 +1,55 @@
+"""The generative back-end end to end with a tiny local causal LM, and the verdict parser."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from model_folders import save_tiny_causal_lm
+
+from w2s_lib.data.registry import load_pool
+from w2s_lib.debate.debaters import GenerativeDebater, load_template
+from w2s_lib.debate.items import items_from_frame
+from w2s_lib.debate.judges import LMJudge, UnparseableVerdictsError, parse_verdict, verdict_probabilities
+from w2s_lib.debate.protocols import Protocol
+from w2s_lib.debate.transcripts import transcripts
+
+
+@pytest.mark.parametrize("text,verdict", [("Answer: A", 0), ("answer: b.", 1), ("The answer is B", 1),
+                                          ("B", 1), ('Answer: "A"', 0), ("(A) because", 0),
+                                          ("I cannot tell", None), ("Answer: C", None), ("Both are wrong", None)])
+def test_verdicts_parse_only_when_they_name_a_or_b(text, verdict):
+    assert parse_verdict(text) == verdict
+
+
+def test_unparseable_verdicts_raise_above_the_allowed_rate_and_abstain_below_it():
+    texts = ["Answer: A", "Answer: B", "hmm", "Answer: A"]
+    p, report = verdict_probabilities(texts, max_unparseable=0.25)
+    assert p.tolist() == [1.0, 0.0, 0.5, 1.0] and report["unparseable"] == 1
+    with pytest.raises(UnparseableVerdictsError, match="1 of 4 verdicts did not parse"):
+        verdict_probabilities(texts, max_unparseable=0.2)
+
+
+def test_prompt_templates_are_data_files_with_the_fields_they_need():
+    assert {"{question}", "{answer}", "{passage}", "{k}"} <= {f for f in
+                                                              ["{question}", "{answer}", "{passage}", "{k}"]
+                                                              if f in load_template("debater")}
+    assert "{transcript}" in load_template("judge")
+    with pytest.raises(ValueError, match="shipped: debater, judge"):
+        load_template("no_such_template")
+
+
+def test_a_tiny_local_causal_lm_debates_and_judges_end_to_end(tmp_path):
+    lm = str(save_tiny_causal_lm(tmp_path / "tiny-lm"))
+    items = items_from_frame(load_pool("debate_wordnet").head(3))
+    debater = GenerativeDebater(lm, max_new_tokens=12)
+    records = transcripts(items, debater, Protocol("debate", rounds=2, quotes_per_round=1), seed=0)
+    assert len(records) == 6 and {r["order"] for r in records} == {0, 1}
+    assert all(len(r["turns"]) == 4 for r in records)  # two debaters, two rounds
+    assert all(isinstance(t["argument"], str) and isinstance(t["quotes"], list) for r in records for t in r["turns"])
+
+    strict = LMJudge(lm, max_unparseable=0.1)
+    with pytest.raises(UnparseableVerdictsError):  # a random LM does not write "Answer: A"
+        strict.predict(records)
+    lenient = LMJudge(lm, max_unparseable=1.0)
+    assert lenient.predict(records).tolist() == [0.5] * 6 and lenient.report["unparseable"] == 6
+    p = LMJudge(lm, verdict="logprob").predict(records)
+    assert p.shape == (6,) and np.all((p > 0) & (p < 1))

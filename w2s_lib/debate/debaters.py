@@ -1,0 +1,161 @@
+"""Debaters: given items and the answer each must defend, write an argument with quotes.
+
+One interface, three back-ends:
+
+* :class:`ExtractiveDebater` — a strong model picks the passage sentences that best support
+  its answer (by its embeddings of the sentences, the question and both answers), ``k`` new
+  ones a round; it runs on the ``micro`` ladder;
+* :class:`GenerativeDebater` — any Hugging Face causal LM (a local folder or a hub name)
+  writes an argument from a prompt template kept as a data file, quoting with
+  ``<quote>…</quote>``; at ``paper`` scale an instruct model;
+* :class:`ScriptedDebater` — deterministic choices given as a function, for tests.
+
+Arguments are plain text; quotes are checked afterwards by :mod:`.quotes`, whatever wrote them.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from importlib import resources
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .items import DebateItem
+
+TEMPLATE_PACKAGE = "w2s_lib.debate.templates"
+
+
+def load_template(name: str) -> str:
+    """A prompt template by file name (``templates/<name>.txt``) or a path to one's own."""
+    from pathlib import Path
+
+    if Path(name).suffix == ".txt" and Path(name).exists():
+        return Path(name).read_text()
+    try:
+        return resources.files(TEMPLATE_PACKAGE).joinpath(f"{name}.txt").read_text()
+    except FileNotFoundError:
+        known = sorted(p.name.removesuffix(".txt") for p in resources.files(TEMPLATE_PACKAGE).iterdir()
+                       if p.name.endswith(".txt"))
+        raise ValueError(f"no prompt template {name!r}; shipped: {', '.join(known)}, or a path to a .txt file") \
+            from None
+
+
+def quoted_by(history: Sequence[dict], answer: int) -> set[int]:
+    """Sentences the debater of ``answer`` has already shown."""
+    return {q["sentence"] for t in history if t["answer"] == answer for q in t["quotes"] if q["sentence"] is not None}
+
+
+def quote_sentences(item: DebateItem, answer: int, indices: Sequence[int]) -> str:
+    quotes = " ".join(f"<quote>{item.sentences[i]}</quote>" for i in indices)
+    return f"The answer is {item.answer(answer)}. Evidence: {quotes}" if quotes else \
+        f"The answer is {item.answer(answer)}."
+
+
+class Debater(ABC):
+    """Writes one argument per (item, answer) for a round, given what was said before."""
+
+    stochastic = False  # True when the same inputs can give different arguments (sampling)
+
+    @abstractmethod
+    def key(self) -> dict:
+        """What determines the arguments (part of the transcripts' artifact key)."""
+
+    @abstractmethod
+    def argue(self, items: Sequence[DebateItem], answers: Sequence[int], histories: Sequence[Sequence[dict]],
+              k: int, round_: int) -> list[str]:
+        """One argument per item, for ``answers[i]`` of ``items[i]``, showing at most ``k`` quotes."""
+
+
+class ScriptedDebater(Debater):
+    """Quotes the sentences ``choose(item, answer, round)`` names, in that order (tests, baselines)."""
+
+    def __init__(self, choose: Callable[[DebateItem, int, int], Sequence[int]], name: str = "scripted"):
+        self.choose, self.name = choose, name
+
+    def key(self) -> dict:
+        return {"kind": "scripted", "name": self.name}
+
+    def argue(self, items, answers, histories, k, round_):
+        return [quote_sentences(item, answer, list(self.choose(item, answer, round_))[:k])
+                for item, answer in zip(items, answers)]
+
+
+class ExtractiveDebater(Debater):
+    """A strong rung quotes the ``k`` not yet quoted sentences that best support its answer.
+
+    With the rung's embeddings (``units``, a :class:`~w2s_lib.debate.embeddings.UnitEmbeddings`),
+    a sentence s scores, for answer a against the other answer b,
+
+        cos(s, question) + cos(s, a) + contrast · (cos(s, a) − cos(s, b))
+
+    — about the question, about my answer, and more about mine than the other one. Without
+    the contrast term the debater for the wrong answer quotes the gold sentence too (it is the
+    one most about the question).
+    """
+
+    def __init__(self, units, contrast: float = 1.0):
+        self.units, self.contrast = units, contrast
+
+    def key(self) -> dict:
+        return {"kind": "extractive", "rung": self.units.rung.key_config(), "contrast": self.contrast}
+
+    def support(self, item: DebateItem, answer: int) -> np.ndarray:
+        s = self.units(list(item.sentences))
+        q, a, b = self.units([item.question, item.answer(answer), item.answer(1 - answer)])
+        return s @ q + s @ a + self.contrast * (s @ a - s @ b)
+
+    def argue(self, items, answers, histories, k, round_):
+        out = []
+        for item, answer, history in zip(items, answers, histories):
+            used = quoted_by(history, answer)
+            ranked = [int(i) for i in np.argsort(-self.support(item, answer), kind="stable") if int(i) not in used]
+            out.append(quote_sentences(item, answer, ranked[:k]))
+        return out
+
+
+def numbered_passage(item: DebateItem) -> str:
+    return "\n".join(f"({i + 1}) {s}" for i, s in enumerate(item.sentences))
+
+
+def history_text(item: DebateItem, history: Sequence[dict]) -> str:
+    if not history:
+        return "(nothing yet)"
+    return "\n".join(f"Round {t['round']}, for {item.answer(t['answer'])}: {t['argument']}" for t in history)
+
+
+class GenerativeDebater(Debater):
+    """Any causal LM writes the argument from a prompt template (``templates/debater.txt``).
+
+    Template fields: ``{question} {answer} {other} {passage} {history} {k} {round}``. Instruct
+    models with a chat template get the prompt as a user message. Greedy unless
+    ``temperature`` > 0 (then seeded and marked stochastic).
+    """
+
+    def __init__(self, source: str, template: str = "debater", max_new_tokens: int = 96,
+                 temperature: float = 0.0, seed: int = 0, batch_size: int = 8):
+        self.source, self.template_name = source, template
+        self.template = load_template(template)
+        self.max_new_tokens, self.temperature, self.seed, self.batch_size = max_new_tokens, temperature, seed, batch_size
+        self.stochastic = temperature > 0
+        self._lm = None
+
+    def key(self) -> dict:
+        from ..models.sources import identity
+
+        return {"kind": "generative", "model": identity(self.source), "template": self.template,
+                "max_new_tokens": self.max_new_tokens, "temperature": self.temperature,
+                "seed": self.seed if self.stochastic else None}
+
+    def prompt(self, item: DebateItem, answer: int, history: Sequence[dict], k: int, round_: int) -> str:
+        return self.template.format(question=item.question, answer=item.answer(answer),
+                                    other=item.answer(1 - answer), passage=numbered_passage(item),
+                                    history=history_text(item, history), k=k, round=round_)
+
+    def argue(self, items, answers, histories, k, round_):
+        from .lm import CausalLM
+
+        if self._lm is None:
+            self._lm = CausalLM(self.source)
+        prompts = [self.prompt(item, answer, history, k, round_)
+                   for item, answer, history in zip(items, answers, histories)]
+        return self._lm.generate(prompts, self.max_new_tokens, self.temperature, self.seed, self.batch_size)

@@ -1,0 +1,176 @@
+"""Running protocols on a task's splits: judges trained on A's transcripts, scored on test.
+
+Everything is an artifact: transcripts (by shard), and the judged test records of each
+(protocol, judge, seed), so a rerun reads them back and an interrupted run resumes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import metrics
+from ..store import ArtifactSpec, ArtifactStore, default_store
+from .items import DebateItem, items_fingerprint
+from .protocols import Protocol
+from .transcripts import quoted_sentences, transcripts
+
+VERDICTS_VERSION = 1
+
+
+def debate(items: Sequence[DebateItem], debater, judge, protocol: Protocol, seed: int = 0,
+           store: ArtifactStore | None = None) -> list[dict]:
+    """**D**, the debate function: transcripts of ``items`` under ``protocol`` (both answer
+    orders) and the trained ``judge``'s probability for each answer, ``p_answer = [P(A), P(B)]``."""
+    records = transcripts(items, debater, protocol, seed, store)
+    p_a = np.asarray(judge.predict(records), dtype=float)
+    return [{**r, "p_answer": [float(p), float(1 - p)]} for r, p in zip(records, p_a)]
+
+
+def judged_test(train_items: Sequence[DebateItem], test_items: Sequence[DebateItem], debater,
+                make_judge: Callable[[int], object], protocol: Protocol, seed: int,
+                store: ArtifactStore | None = None) -> list[dict]:
+    """Train a judge on ``train_items``' transcripts (ground truth of A) and run D on ``test_items``.
+
+    The judged records are stored: keyed by the judge, the debater, the protocol, both item
+    sets and the seed."""
+    store = store or default_store()
+    judge = make_judge(seed)
+    spec = ArtifactSpec("debate_verdicts", VERDICTS_VERSION,
+                        {"judge": judge.key(), "protocol": protocol.key(),
+                         "debater": debater.key() if protocol.has_debaters else None,
+                         "train_items": items_fingerprint(train_items), "test_items": items_fingerprint(test_items)},
+                        seed=seed)
+
+    def build(tmp: Path) -> dict:
+        judge.fit(transcripts(train_items, debater, protocol, seed, store))
+        judged = debate(test_items, debater, judge, protocol, seed, store)
+        pd.DataFrame({"id": [r["id"] for r in judged], "order": [r["order"] for r in judged],
+                      "p_a": [r["p_answer"][0] for r in judged]}).to_parquet(tmp / "verdicts.parquet", index=False)
+        summary = summarize(judged)
+        return {k: v for k, v in summary.items() if isinstance(v, (int, float))}
+
+    art = store.get_or_build(spec, build)
+    verdicts = pd.read_parquet(art.file("verdicts.parquet")).set_index(["id", "order"])["p_a"]
+    records = transcripts(test_items, debater, protocol, seed, store)
+    return [{**r, "p_answer": [float(verdicts[(r["id"], r["order"])]), float(1 - verdicts[(r["id"], r["order"])])]}
+            for r in records]
+
+
+def record_score(record: dict) -> float:
+    """1 when the judge favours the correct answer, 0 when the wrong one, ½ on a tie."""
+    p_correct = record["p_answer"][record["correct"]]
+    return 1.0 if p_correct > 0.5 else 0.5 if p_correct == 0.5 else 0.0
+
+
+def summarize(records: Sequence[dict]) -> dict:
+    """Accuracy over both orders, each order's accuracy, the order effect and evidence shown."""
+    frame = pd.DataFrame({"id": [r["id"] for r in records], "order": [r["order"] for r in records],
+                          "score": [record_score(r) for r in records]})
+    by_order = frame.groupby("order")["score"].mean()
+    out = {"acc": float(frame["score"].mean()), "acc_correct_first": float(by_order.get(0, np.nan)),
+           "acc_correct_second": float(by_order.get(1, np.nan)), "n_items": int(frame["id"].nunique())}
+    out["order_effect"] = out["acc_correct_first"] - out["acc_correct_second"]
+    first = [r for r in records if r["order"] == 0]  # the same quotes in both orders
+    if first and any(r["turns"] for r in first):
+        for who, side in (("correct", "A"), ("wrong", "B")):
+            spoke = [r for r in first if any(t["side"] == side for t in r["turns"])]
+            gold = [bool(set(quoted_sentences(r, side)) & set(r["gold_evidence"])) for r in spoke]
+            out[f"gold_quoted_by_{who}"] = float(np.mean(gold)) if gold else float("nan")
+        checks = [q["verified"] for r in first for t in r["turns"] for q in t["quotes"]]
+        out["quotes_verified"] = float(np.mean(checks)) if checks else float("nan")
+    return out
+
+
+@dataclass
+class ProtocolRun:
+    protocol: str
+    seed: int
+    records: list[dict]
+
+    def summary(self) -> dict:
+        return {"protocol": self.protocol, "seed": self.seed, **summarize(self.records)}
+
+
+def protocol_table(runs: Sequence[ProtocolRun], level: float = 0.95) -> pd.DataFrame:
+    """One row per protocol: accuracy (mean over seeds, bootstrap CI), order effect, evidence."""
+    per_seed = pd.DataFrame([r.summary() for r in runs])
+    rows = []
+    for name, group in per_seed.groupby("protocol", sort=False):
+        ci = metrics.bootstrap_ci(group["acc"].to_numpy(), level=level)
+        row = {"variant": name, "n_seeds": len(group), "acc": ci.mean, "acc_ci_low": ci.low, "acc_ci_high": ci.high}
+        for column in ("acc_correct_first", "acc_correct_second", "order_effect", "gold_quoted_by_correct",
+                       "gold_quoted_by_wrong", "quotes_verified", "n_items"):
+            if column in group:
+                row[column] = float(group[column].mean())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- a task's protocols
+
+@dataclass
+class DebateSetup:
+    """Who debates and who judges, built once for a task's whole universe of items."""
+
+    debater: object
+    make_judge: Callable[[int], object]
+    strong: object          # the debaters' rung (extractive) or model name (generative)
+    weak: object            # the judge's rung
+    items: dict             # id -> DebateItem, every item any split of any seed can hold
+
+
+def debate_setup(task: str, preset: str, ladder: str, judge: str = "pair", judge_rung: str = "",
+                 debater: str = "extractive", store: ArtifactStore | None = None) -> DebateSetup:
+    """The strongest rung of ``ladder`` debates (``extractive``) — or a causal LM named by
+    ``debater`` writes the arguments — and a weaker rung judges: ``judge_rung`` or, by default,
+    the rung below the strongest. ``judge``: ``pair`` (frozen features + probe), ``text``
+    (finetuned on the transcript) or ``lm`` (zero-shot, the judge rung must be a causal LM)."""
+    from ..data.splits import sizes_for_preset, working_universe
+    from ..models.ladder import get_ladder
+    from .debaters import ExtractiveDebater, GenerativeDebater
+    from .embeddings import UnitEmbeddings
+    from .items import items_from_frame
+    from .judges import LMJudge
+    from .trained_judges import PairJudge, TextJudge
+
+    rungs = get_ladder(ladder)
+    by_name = {r.name: r for r in rungs}
+    weak = by_name[judge_rung] if judge_rung else rungs[-2]
+    universe = items_from_frame(working_universe(task, sizes_for_preset(task, preset)))
+    if debater == "extractive":
+        debater_obj, strong = ExtractiveDebater(UnitEmbeddings(rungs[-1], universe, store=store)), rungs[-1]
+    else:
+        debater_obj, strong = GenerativeDebater(debater), debater
+    if judge == "pair":
+        units = UnitEmbeddings(weak, universe, store=store)
+        make_judge = lambda seed: PairJudge(units, seed=seed)  # noqa: E731
+    elif judge == "text":
+        make_judge = lambda seed: TextJudge(weak, seed=seed, store=store)  # noqa: E731
+    elif judge == "lm":
+        make_judge = lambda seed: LMJudge(weak.source)  # noqa: E731
+    else:
+        raise ValueError(f"unknown judge {judge!r}; accepted: pair, text, lm")
+    return DebateSetup(debater_obj, make_judge, strong, weak, {i.id: i for i in universe})
+
+
+def run_protocols(task: str, preset: str, seeds: Sequence[int], protocols: Sequence[Protocol],
+                  setup: DebateSetup, store: ArtifactStore | None = None) -> list[ProtocolRun]:
+    """Every protocol and seed: a judge trained on A's transcripts, D on the fixed test set."""
+    from tqdm.auto import tqdm
+
+    from ..data.splits import make_splits, sizes_for_preset
+
+    runs = []
+    sizes = sizes_for_preset(task, preset)
+    jobs = [(seed, p) for seed in seeds for p in protocols]
+    for seed, protocol in tqdm(jobs, desc="protocols x seeds"):
+        splits = make_splits(task, seed, sizes)
+        train = [setup.items[i] for i in splits.A["id"]]
+        test = [setup.items[i] for i in splits.test["id"]]
+        records = judged_test(train, test, setup.debater, setup.make_judge, protocol, seed, store)
+        runs.append(ProtocolRun(protocol.name, seed, records))
+    return runs

@@ -1,0 +1,61 @@
+"""The four ways a judge can come to a verdict (Khan et al. 2024; Irving et al. 2018).
+
+* **debate** — two debaters, each assigned one answer, ``rounds`` rounds; each round every
+  debater reveals at most ``quotes_per_round`` sentences of the passage as quotes;
+* **consultancy** — one debater, on a side drawn at random per item (the correct answer or
+  the wrong one with equal chance), and the judge hears only it;
+* **blind** — the judge sees the question and the two answers, nothing else;
+* **oracle** — the judge reads the whole passage.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from .items import CORRECT, DISTRACTOR, DebateItem
+
+PROTOCOL_NAMES = ("debate", "consultancy", "blind", "oracle")
+
+
+@dataclass(frozen=True)
+class Protocol:
+    name: str
+    rounds: int = 2
+    quotes_per_round: int = 1
+
+    def __post_init__(self) -> None:
+        if self.name not in PROTOCOL_NAMES:
+            raise ValueError(f"unknown protocol {self.name!r}; accepted: {', '.join(PROTOCOL_NAMES)}")
+        if self.rounds < 1 or self.quotes_per_round < 1:
+            raise ValueError("a protocol needs rounds >= 1 and quotes_per_round >= 1")
+
+    @property
+    def has_debaters(self) -> bool:
+        return self.name in ("debate", "consultancy")
+
+    @property
+    def reads_passage(self) -> bool:
+        return self.name == "oracle"
+
+    def speakers(self, item: DebateItem, seed: int) -> tuple[int, ...]:
+        """The answers that have a debater (``CORRECT`` / ``DISTRACTOR``), in speaking order."""
+        if self.name == "debate":
+            return (CORRECT, DISTRACTOR)
+        if self.name == "consultancy":
+            return (consultant_side(item.id, seed),)
+        return ()
+
+    def key(self) -> dict:
+        if not self.has_debaters:
+            return {"name": self.name}
+        return {"name": self.name, "rounds": self.rounds, "quotes_per_round": self.quotes_per_round}
+
+
+def consultant_side(item_id: str, seed: int) -> int:
+    """The consultant's answer for an item: a fair coin fixed by the item and the seed."""
+    digest = hashlib.sha1(f"w2s-consultant:{seed}:{item_id}".encode()).digest()
+    return CORRECT if digest[0] < 128 else DISTRACTOR
+
+
+def protocol(name: str, rounds: int = 2, quotes_per_round: int = 1) -> Protocol:
+    return Protocol(name, rounds, quotes_per_round)

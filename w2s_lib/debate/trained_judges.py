@@ -1,0 +1,154 @@
+"""Weak judges trained on ground truth of split A with the protocol's transcript as context.
+
+After Lang et al. (2025): the judge is a **weak rung** that learns, from A's transcripts and
+A's ground truth, to tell which answer the transcript supports. Two ways to train one:
+
+* :class:`PairJudge` (``micro``) — the rung's frozen embeddings of the question, each answer
+  and each side's quotes, combined into features that relate them (element-wise products
+  such as answer × quote and question × quote, their cosines, and the quotes weighted by how
+  much they are about the question), read by a linear Bradley–Terry probe:
+  P(A correct) = σ(w · (φ(side A) − φ(side B))). A linear probe on one pooled vector of
+  the whole transcript cannot relate two texts (we measured chance on such tasks); the
+  products let a linear read-out compare them. Swapping A and B swaps the two sides, so the
+  judge has no position preference by construction.
+* :class:`TextJudge` (``paper``) — the rung finetuned as a classifier on the rendered
+  transcript (any Hugging Face model; the engine of :mod:`w2s_lib.training.engine`).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .transcripts import render
+
+PAIR_PARTS = ("blind", "prior", "quote", "focus")
+
+
+def side_quotes(record: dict, side: str) -> list[str]:
+    """The verified quotes one side showed (unverified ones carry no evidence)."""
+    return [q["text"] for t in record["turns"] if t["side"] == side for q in t["quotes"] if q["verified"]]
+
+
+def judge_units(record: dict) -> list[str]:
+    """Every text a pair judge embeds for a record."""
+    units = [record["question"], *record["answers"]]
+    units += [q["text"] for t in record["turns"] for q in t["quotes"] if q["verified"]]
+    if record.get("passage_sentences"):
+        units += list(record["passage_sentences"])
+    return units
+
+
+class PairJudge:
+    """See the module docstring. ``parts`` choose the features of a side:
+
+    * ``blind``: answer × question (and their cosine) — what the question alone suggests;
+    * ``prior``: the answer's own embedding — which answers tend to be right;
+    * ``quote``: the mean of answer × quote and question × quote over the side's verified quotes,
+      and the largest cosines of a quote with the answer, with the question, and their product;
+    * ``focus``: the side's quotes averaged with weights softmax(cos(quote, question) / τ),
+      times the answer, and its cosine — does the evidence *about the question* name the answer?
+
+    With the ``oracle`` protocol both sides "quote" the whole passage.
+    """
+
+    def __init__(self, units, parts: Sequence[str] = PAIR_PARTS, seed: int = 0, temperature: float = 0.05,
+                 probe: dict | None = None):
+        unknown = set(parts) - set(PAIR_PARTS)
+        if unknown:
+            raise ValueError(f"unknown judge feature part(s) {sorted(unknown)}; accepted: {', '.join(PAIR_PARTS)}")
+        self.units, self.parts, self.seed = units, tuple(parts), seed
+        self.temperature, self.probe_options = temperature, dict(probe or {})
+        self.probe = None
+
+    def key(self) -> dict:
+        return {"kind": "pair", "units": self.units.key(), "parts": list(self.parts),
+                "temperature": self.temperature, "probe": self.probe_options}
+
+    # -- features --------------------------------------------------------------------------
+    def _embed(self, records: Sequence[dict]) -> dict[str, np.ndarray]:
+        texts = sorted({u for r in records for u in judge_units(r)})
+        return dict(zip(texts, self.units(texts, centred=True)))
+
+    def _side(self, e: dict, record: dict, side: str) -> np.ndarray:
+        q = e[record["question"]]
+        a = e[record["answers"]["AB".index(side)]]
+        dim = len(a)
+        feats: list = []
+        if "blind" in self.parts:
+            feats += [a * q, [a @ q]]
+        if "prior" in self.parts:
+            feats += [a]
+        quotes = record.get("passage_sentences") or side_quotes(record, side)
+        Q = np.stack([e[t] for t in quotes]) if quotes else np.zeros((0, dim))
+        if "quote" in self.parts:
+            if len(Q):
+                ca, cq = Q @ a, Q @ q
+                feats += [(Q * a).mean(0), (Q * q).mean(0), [ca.max(), cq.max(), (ca * cq).max(), 1.0]]
+            else:
+                feats += [np.zeros(dim), np.zeros(dim), [0.0, 0.0, 0.0, 0.0]]
+        if "focus" in self.parts:
+            if len(Q):
+                w = np.exp((Q @ q - (Q @ q).max()) / self.temperature)
+                focused = (w / w.sum()) @ Q
+                feats += [a * focused, [a @ focused, 1.0]]
+            else:
+                feats += [np.zeros(dim), [0.0, 0.0]]
+        return np.concatenate([np.asarray(f, dtype=np.float32).ravel() for f in feats])
+
+    def features(self, records: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
+        e = self._embed(records)
+        fa = np.stack([self._side(e, r, "A") for r in records])
+        fb = np.stack([self._side(e, r, "B") for r in records])
+        return fa, fb
+
+    # -- training and judging ----------------------------------------------------------------
+    def fit(self, records: Sequence[dict]) -> "PairJudge":
+        """Train on transcripts of split A; the target is the ground truth (is A correct?)."""
+        from ..training.probe import ProbeConfig, train_reward_probe
+
+        fa, fb = self.features(records)
+        y = np.array([1.0 if r["correct"] == 0 else 0.0 for r in records], dtype=np.float32)
+        cfg = ProbeConfig(loss="bt", seed=self.seed, **self.probe_options)
+        self.probe = train_reward_probe(fa, fb, y, cfg)
+        return self
+
+    def predict(self, records: Sequence[dict]) -> np.ndarray:
+        if self.probe is None:
+            raise RuntimeError("the judge is not trained: call fit() on transcripts of split A first")
+        fa, fb = self.features(records)
+        return self.probe.preference_proba(fa, fb)
+
+
+class TextJudge:
+    """A rung finetuned as a binary classifier on the rendered transcript: P(A correct)."""
+
+    def __init__(self, rung, corpus: str = "english", seed: int = 0, store=None):
+        self.rung, self.corpus, self.seed, self.store = rung, corpus, seed, store
+        self.model = self.tokenizer = None
+
+    def key(self) -> dict:
+        return {"kind": "text", "rung": self.rung.key_config(), "corpus": self.corpus}
+
+    def fit(self, records: Sequence[dict]) -> "TextJudge":
+        from ..models.backbone import load_backbone, load_tokenizer_for
+        from ..models.heads import BinaryClassifier, freeze_all_but_last
+        from ..training.engine import TrainConfig, train_classifier
+
+        rung = self.rung
+        self.tokenizer = load_tokenizer_for(rung, self.corpus, self.store)
+        self.model = BinaryClassifier(load_backbone(rung, self.corpus, self.store), rung.pooling)
+        if rung.train_mode == "last_k":
+            freeze_all_but_last(self.model, rung.last_k)
+        y = np.array([1.0 if r["correct"] == 0 else 0.0 for r in records], dtype=np.float32)
+        cfg = TrainConfig(lr=rung.lr, epochs=rung.epochs, batch_size=rung.batch_size, max_length=rung.max_length,
+                          seed=self.seed)
+        train_classifier(self.model, self.tokenizer, [render(r) for r in records], y, cfg, desc=f"judge {rung.name}")
+        return self
+
+    def predict(self, records: Sequence[dict]) -> np.ndarray:
+        from ..training.engine import predict_proba
+
+        if self.model is None:
+            raise RuntimeError("the judge is not trained: call fit() on transcripts of split A first")
+        return predict_proba(self.model, self.tokenizer, [render(r) for r in records], self.rung.max_length)
