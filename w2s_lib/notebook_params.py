@@ -123,14 +123,58 @@ class DebateParams(Params):
 
     @model_validator(mode="after")
     def _judge_is_a_weaker_rung(self) -> "DebateParams":
-        from .models.ladder import get_ladder
-
-        names = [r.name for r in get_ladder(self.ladder)]
-        if self.judge_rung and self.judge_rung not in names[:-1]:
-            raise ValueError(f"judge_rung {self.judge_rung!r} must be a rung of ladder {self.ladder!r} below "
-                             f"the strongest; accepted: {', '.join(names[:-1])}")
+        _judge_rung_of(self.ladder, self.judge_rung)
         if len(set(self.protocols)) != len(self.protocols):
             raise ValueError(f"protocols: each at most once (got {self.protocols})")
+        return self
+
+
+TeacherName = Literal["student", "zero_shot", "ceiling"]
+
+
+def _judge_rung_of(ladder: str, judge_rung: str) -> None:
+    from .models.ladder import get_ladder
+
+    names = [r.name for r in get_ladder(ladder)]
+    if judge_rung and judge_rung not in names[:-1]:
+        raise ValueError(f"judge_rung {judge_rung!r} must be a rung of ladder {ladder!r} below the strongest; "
+                         f"accepted: {', '.join(names[:-1])}")
+
+
+class FacilitationParams(Params):
+    preset: Preset = "smoke"
+    task: DebateTaskName = "debate_wordnet"
+    ladder: LadderName = "smoke"
+    judge_rung: str = ""  # the weak rung M_W (on the debate task); empty: the one below the strongest
+    seeds: Seeds = Field(default_factory=lambda: [0])
+    teacher: TeacherName = "student"
+    other_teachers: list[TeacherName] = Field(default_factory=lambda: ["zero_shot", "ceiling"])
+    nlp_tasks: list[NLPTaskName] = Field(default_factory=lambda: ["sentiment"])
+
+    @model_validator(mode="after")
+    def _check(self) -> "FacilitationParams":
+        _judge_rung_of(self.ladder, self.judge_rung)
+        if self.teacher in self.other_teachers:
+            raise ValueError(f"other_teachers repeats the main teacher {self.teacher!r}")
+        return self
+
+
+class AlignmentParams(Params):
+    preset: Preset = "smoke"
+    task: DebateTaskName = "debate_wordnet"
+    ladder: LadderName = "smoke"
+    judge_rung: str = ""
+    seeds: Seeds = Field(default_factory=lambda: [0])
+    protocol: Literal["debate", "consultancy"] = "debate"
+    rounds: Annotated[int, Field(ge=1, le=6)] = 2
+    quotes_per_round: Annotated[int, Field(ge=1, le=4)] = 1
+    jury_size: Annotated[int, Field(ge=1, le=16)] = 3
+    method: MethodName = "baseline"
+    teacher: TeacherName = "student"
+
+    @model_validator(mode="after")
+    def _check(self) -> "AlignmentParams":
+        _judge_rung_of(self.ladder, self.judge_rung)
         return self
 
 
@@ -138,7 +182,9 @@ NOTEBOOK_PARAMS: dict[str, type[Params]] = {
     "00_overview": OverviewParams,
     "01_data": DataParams,
     "02_nlp_w2s": NLPW2SParams,
+    "05_facilitation": FacilitationParams,
     "06_debate": DebateParams,
+    "07_alignment": AlignmentParams,
 }
 
 

@@ -29,6 +29,7 @@ from .store import Artifact, ArtifactSpec, ArtifactStore, default_store
 from .training.probe import ProbeConfig
 
 PIPELINE_VERSION = 2
+FITTED_PROBE = "_probe"  # where fit_and_label hands back a view probe, to be stored with its labels
 
 
 @dataclass(frozen=True)
@@ -70,12 +71,19 @@ def _text_columns(kind: str) -> tuple[str, ...]:
 
 @dataclass
 class TaskData:
-    """A task's splits for one seed, and the text universe whose features are cached."""
+    """A task's splits for one seed, and the text universe whose features are cached.
+
+    ``view``, when set, says what a probe rung reads of each row instead of its text (e.g. a
+    debate item's question only, or its whole passage: :mod:`w2s_lib.debate.views`)."""
 
     task: str
     kind: str
     splits: Splits
     universe: tuple[str, ...]          # every text any split of any seed can show (features rows)
+    view: object | None = None
+
+    def with_view(self, view) -> "TaskData":
+        return TaskData(self.task, self.kind, self.splits, self.universe, view)
 
     @functools.cached_property
     def row_of(self) -> dict[str, int]:
@@ -93,6 +101,14 @@ class TaskData:
         """The splits every trained model labels: B (for students), val (selection), Q (for
         facilitation, when the preset has one) and test."""
         return tuple(s for s in ("B", "val", "Q", "test") if len(self.splits[s]))
+
+
+def load_probe(art: Artifact):
+    """The probe a model artifact stored (models trained on a view keep theirs), or ``None``."""
+    from .training.probe import LinearProbe
+
+    path = art.file("probe.npz")
+    return LinearProbe.load(path) if path.exists() else None
 
 
 def task_data(task: str, preset: str, seed: int) -> TaskData:
@@ -132,6 +148,8 @@ def fit_and_label(rung: Rung, data: TaskData, train_split: str, targets: np.ndar
     store = store or default_store()
     loss_options = loss_options or {}
     corpus = corpus_for(data.task)
+    if data.view is not None:
+        return _fit_view_probe(rung, data, train_split, targets, seed, loss, loss_options, select, val_weak)
     if rung.train_mode == "probe":
         from .training.features import rung_features
         from .training.probe import train_probe, train_reward_probe
@@ -149,6 +167,23 @@ def fit_and_label(rung: Rung, data: TaskData, train_split: str, targets: np.ndar
         return {s: probe.predict_proba(feats[data.rows(s)["text"]]) for s in data.emitted}
     return _finetune_and_label(rung, data, train_split, targets, seed=seed, loss=loss,
                                loss_options=loss_options, select=select, val_weak=val_weak, store=store)
+
+
+def _fit_view_probe(rung, data, train_split, targets, seed, loss, loss_options, select, val_weak):
+    """A probe on what the task's view shows this rung (frozen features); the probe is kept
+    (``fitted_probe``) so its artifact can store it, e.g. to explain its outputs by occlusion."""
+    from .training.probe import train_probe
+
+    if rung.train_mode != "probe" or data.kind != "binary":
+        raise ValueError(f"a view ({data.view.key()['reads']}) is read by probe rungs on binary rows; "
+                         f"rung {rung.name} trains in mode {rung.train_mode!r}")
+    feats = {s: data.view.features(rung, data.splits[s]) for s in dict.fromkeys((train_split, *data.emitted))}
+    cfg = _probe_cfg(rung, loss, loss_options, seed, select)
+    probe = train_probe(feats[train_split], targets, cfg, feats.get("val") if select == "weak_val" else None,
+                        val_weak)
+    out = {s: probe.predict_proba(feats[s]) for s in data.emitted}
+    out[FITTED_PROBE] = probe
+    return out
 
 
 def _finetune_and_label(rung, data, train_split, targets, *, seed, loss, loss_options, select, val_weak, store):
@@ -201,7 +236,8 @@ def _model_artifact(role: str, rung: Rung, data: TaskData, seed: int, train_spli
     Test labels never enter a key: no model sees them, so editing one retrains nothing."""
     store = store or default_store()
     config = {"role": role, "task": data.task, "rung": rung.key_config(), "train_split": train_split,
-              "loss": loss, "loss_options": loss_options or {}, "select": select}
+              "loss": loss, "loss_options": loss_options or {}, "select": select,
+              "view": data.view.key() if data.view is not None else None}
     spec = ArtifactSpec("model_labels", PIPELINE_VERSION, config,
                         inputs=(supervisor.key,) if supervisor else (),
                         splits=data.splits.fingerprint(labels=ground_truth), seed=seed)
@@ -210,6 +246,9 @@ def _model_artifact(role: str, rung: Rung, data: TaskData, seed: int, train_spli
         targets, val_weak = targets_fn()
         probs = fit_and_label(rung, data, train_split, targets, seed=seed, loss=loss, loss_options=loss_options,
                               select=select, val_weak=val_weak, store=store)
+        probe = probs.pop(FITTED_PROBE, None)
+        if probe is not None:
+            probe.save(tmp / "probe.npz")
         _labels_frame(data, probs).to_parquet(tmp / "labels.parquet", index=False)
         return {"rung": rung.name, "n_train": len(targets)}
 

@@ -135,3 +135,26 @@ def protocol_accuracy(table: pd.DataFrame, title: str = ""):
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+def error_types(table: pd.DataFrame, title: str = ""):
+    """Figure 5: the share of the aligned student's test errors of each type (bars: 95 % CI over
+    seeds), in the order of the attribution rule's precedence."""
+    import matplotlib.pyplot as plt
+
+    use_style()
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    y = np.arange(len(table))[::-1]
+    share = table["fraction"].to_numpy()
+    err = np.vstack([share - table["fraction_ci_low"].to_numpy(), table["fraction_ci_high"].to_numpy() - share])
+    ax.barh(y, share, xerr=np.nan_to_num(np.clip(err, 0, None)), color=color("alignment"), edgecolor="black", lw=0.6)
+    for yi, s, c in zip(y, share, table["count"]):
+        ax.text(s + 0.01, yi, f"{s:.0%} ({c:.0f} a seed)", va="center", fontsize=8)
+    ax.set_yticks(y, table["error_type"])
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of the aligned student's test errors")
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

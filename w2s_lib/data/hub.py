@@ -347,10 +347,11 @@ def format_sciq_debate(raw: pd.DataFrame) -> pd.DataFrame:
         if not gold or correct.lower() == distractor.lower():
             continue
         label = stable_label("sciq_debate", example_id)
+        candidate = correct if label else distractor
         rows.append({"id": example_id, "passage": " ".join(sentences), "sentences": sentences,
                      "question": ex["question"], "answer_correct": correct,
                      "answer_distractor": distractor, "gold_evidence": gold,
-                     "text": sciq_text(ex["question"], correct if label else distractor),
+                     "text": sciq_text(ex["question"], candidate), "candidate": candidate,
                      "label": label})
     return pd.DataFrame(rows)
 

@@ -11,7 +11,8 @@ kind           required columns (extra columns are kept and passed along)
 ``generative`` ``id``, ``prompt``, ``target`` (str)
 ``debate``     ``id``, ``passage``, ``sentences`` (list of str), ``question``,
                ``answer_correct``, ``answer_distractor``, ``gold_evidence``
-               (list of sentence indices), plus the binary view ``text``, ``label``
+               (list of sentence indices), plus the binary view: one ``candidate``
+               answer, its ``text`` and ``label`` (1 when the candidate is correct)
 =============  ==============================================================
 
 Modules in :data:`TASK_MODULES` register their tasks when imported; the registry
@@ -39,7 +40,7 @@ REQUIRED_COLUMNS = {
     "pairwise": ("id", "text_a", "text_b", "label"),
     "generative": ("id", "prompt", "target"),
     "debate": ("id", "passage", "sentences", "question", "answer_correct",
-               "answer_distractor", "gold_evidence", "text", "label"),
+               "answer_distractor", "gold_evidence", "text", "candidate", "label"),
 }
 
 # Modules that register tasks on import, in listing order.
@@ -76,6 +77,7 @@ class TaskSpec:
     origin: str = ""
     stamp: Callable[[], object] | None = field(default=None, repr=False, compare=False)
     caps: tuple = ()  # (preset, SplitSizes) pairs that replace the preset's split caps for this task
+    label_texts: tuple = ()  # what label 0 and label 1 mean, in words (zero-shot teachers read them)
 
     def __post_init__(self) -> None:
         if not self.origin:

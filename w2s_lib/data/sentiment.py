@@ -279,18 +279,22 @@ def _one_rater_preference(pair_id: str, scores_a: Sequence[int], scores_b: Seque
 
 # --------------------------------------------------------------------------- registration
 
-def _register(name: str, domain: str, kind: str, load, description: str) -> None:
+SENTIMENT_LABEL_TEXTS = ("This is negative.", "This is positive.")
+
+
+def _register(name: str, domain: str, kind: str, load, description: str, label_texts: tuple = ()) -> None:
     register_task(TaskSpec(name=name, domain=domain, kind=kind, source=SOURCE, license=LICENSE,
-                           load=load, scope="micro", description=description))
+                           load=load, scope="micro", description=description, label_texts=label_texts))
 
 
 _register("sentiment", "nlp", "binary", sentiment_pool,
           "Is the snippet positive? Mean of 15-99 human ratings > 0 (zeros dropped); movie, "
-          "Amazon, NYT and tweet snippets pooled; human_weak_prob = one rater's verdict.")
+          "Amazon, NYT and tweet snippets pooled; human_weak_prob = one rater's verdict.",
+          SENTIMENT_LABEL_TEXTS)
 _register("sentiment_movies", "nlp", "binary", functools.partial(sentiment_pool, ["movie"]),
-          "sentiment on the Rotten Tomatoes review sentences only.")
+          "sentiment on the Rotten Tomatoes review sentences only.", SENTIMENT_LABEL_TEXTS)
 _register("sentiment_tweets", "nlp", "binary", functools.partial(sentiment_pool, ["tweet"]),
-          "sentiment on the tweet-like texts only (leans positive, about 69 %).")
+          "sentiment on the tweet-like texts only (leans positive, about 69 %).", SENTIMENT_LABEL_TEXTS)
 _register("concept_sentiment", "concepts", "binary", concept_sentiment_pool,
           "Probe target: positive vs negative snippet, 50/50 within each source.")
 _register("concept_genre", "concepts", "binary", concept_genre_pool,

@@ -55,6 +55,7 @@ class TaskCard(BaseModel):
     loader: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
     labels: list[str | int | bool] | None = Field(default=None, min_length=2, max_length=2)
+    label_texts: list[str] | None = Field(default=None, min_length=2, max_length=2)  # what 0 and 1 mean, in words
     source: str = ""
     license: str = "not stated (user data)"
     description: str = ""
@@ -146,7 +147,7 @@ def spec_from_card(card: TaskCard, path: Path) -> TaskSpec:
                     source=card.source or f"user data: {where}", license=card.license,
                     load=lambda: load_card_pool(read_card(path), path), scope="micro",
                     description=card.description or f"task card {path.name}",
-                    origin=f"{CARD_ORIGIN}{path}", stamp=stamp)
+                    origin=f"{CARD_ORIGIN}{path}", stamp=stamp, label_texts=tuple(card.label_texts or ()))
 
 
 # ----------------------------------------------------------------------------- loading

@@ -523,7 +523,7 @@ def _debate_item(lex: Lexicon, x: str) -> dict | None:
     return {"id": x, "passage": " ".join(sentences), "sentences": sentences, "question": question,
             "answer_correct": answer_lemma, "answer_distractor": answer_distractor,
             "gold_evidence": [sentences.index(s) for s in gold_sentences],  # in chain order
-            "text": debate_binary_text(question, candidate), "label": label,
+            "text": debate_binary_text(question, candidate), "candidate": candidate, "label": label,
             "x_synset": x, "answer_synset": answer, "distractor_synset": distractor,
             "hops": len(gold),
             "source_texts": sorted({lex.definition(s) for s in passage_synsets} | set(sentences))}
@@ -568,6 +568,7 @@ register_task(TaskSpec(
 register_task(TaskSpec(
     name="gloss_topic", domain="nlp", kind="binary", source=SOURCE, license=LICENSE,
     load=_loader(build_gloss_topic), scope="micro",
+    label_texts=("a thing made by people", "a living thing or a natural object: an animal, a plant or a body part"),
     description="A noun's definition -> natural thing (supersenses animal, plant, body, natural "
                 "object; label 1) or man-made (artifact; label 0). Taxonomic glosses dropped; "
                 "balanced."))

@@ -93,11 +93,28 @@ class ExtractiveDebater(Debater):
     one most about the question).
     """
 
-    def __init__(self, units, contrast: float = 1.0):
-        self.units, self.contrast = units, contrast
+    def __init__(self, units, contrast: float = 1.0, temperature: float = 0.0, sample: int = 0):
+        self.units, self.contrast, self.temperature, self.sample = units, contrast, temperature, sample
+        self.stochastic = temperature > 0
 
     def key(self) -> dict:
-        return {"kind": "extractive", "rung": self.units.rung.key_config(), "contrast": self.contrast}
+        return {"kind": "extractive", "rung": self.units.rung.key_config(), "contrast": self.contrast,
+                **({"temperature": self.temperature, "sample": self.sample} if self.stochastic else {})}
+
+    def sampled(self, temperature: float, sample: int) -> "ExtractiveDebater":
+        """The same debater choosing among its best sentences at random (Gumbel top-k with the
+        support / ``temperature`` as logits): another transcript sample, reproducible by ``sample``."""
+        return ExtractiveDebater(self.units, self.contrast, temperature, sample)
+
+    def _order(self, item: DebateItem, answer: int, round_: int) -> np.ndarray:
+        support = self.support(item, answer)
+        if self.stochastic:
+            import hashlib
+
+            digest = hashlib.sha1(f"{self.sample}:{item.id}:{answer}:{round_}".encode()).digest()
+            rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
+            support = support / self.temperature + rng.gumbel(size=len(support))
+        return np.argsort(-support, kind="stable")
 
     def support(self, item: DebateItem, answer: int) -> np.ndarray:
         s = self.units(list(item.sentences))
@@ -108,7 +125,7 @@ class ExtractiveDebater(Debater):
         out = []
         for item, answer, history in zip(items, answers, histories):
             used = quoted_by(history, answer)
-            ranked = [int(i) for i in np.argsort(-self.support(item, answer), kind="stable") if int(i) not in used]
+            ranked = [int(i) for i in self._order(item, answer, round_) if int(i) not in used]
             out.append(quote_sentences(item, answer, ranked[:k]))
         return out
 

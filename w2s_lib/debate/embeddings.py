@@ -52,3 +52,47 @@ class UnitEmbeddings:
 
 def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-8)
+
+
+RELATION_PARTS = ("blind", "prior", "quote", "focus")
+
+
+def relation_features(units: UnitEmbeddings, question: str, answer: str, sentences: Sequence[str],
+                      parts: Sequence[str] = RELATION_PARTS, temperature: float = 0.05) -> np.ndarray:
+    """Features that relate an answer to a question and to some sentences, from frozen embeddings.
+
+    A linear read-out of one pooled vector cannot tell whether two texts match; element-wise
+    products of their embeddings let it. Parts:
+
+    * ``blind``: answer × question and their cosine — what the question alone suggests;
+    * ``prior``: the answer's own embedding — which answers tend to be right;
+    * ``quote``: the mean of answer × sentence and question × sentence, and the largest cosine of
+      a sentence with the answer, with the question, and of their product;
+    * ``focus``: the sentences averaged with weights softmax(cos(sentence, question) / τ) — the
+      evidence *about the question* — times the answer, and its cosine.
+
+    Embeddings are centred on the table's mean and of unit length. Without sentences the
+    ``quote`` and ``focus`` parts are zeros (with a has-evidence bit of 0).
+    """
+    q, a = units([question, answer], centred=True)
+    dim = len(a)
+    feats: list = []
+    if "blind" in parts:
+        feats += [a * q, [a @ q]]
+    if "prior" in parts:
+        feats += [a]
+    S = units(list(sentences), centred=True) if len(sentences) else np.zeros((0, dim), np.float32)
+    if "quote" in parts:
+        if len(S):
+            ca, cq = S @ a, S @ q
+            feats += [(S * a).mean(0), (S * q).mean(0), [ca.max(), cq.max(), (ca * cq).max(), 1.0]]
+        else:
+            feats += [np.zeros(dim), np.zeros(dim), [0.0, 0.0, 0.0, 0.0]]
+    if "focus" in parts:
+        if len(S):
+            w = np.exp((S @ q - (S @ q).max()) / temperature)
+            focused = (w / w.sum()) @ S
+            feats += [a * focused, [a @ focused, 1.0]]
+        else:
+            feats += [np.zeros(dim), [0.0, 0.0]]
+    return np.concatenate([np.asarray(f, dtype=np.float32).ravel() for f in feats])

@@ -8,6 +8,7 @@ differently, so a debater cannot invent evidence unnoticed.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
@@ -42,19 +43,29 @@ class QuoteCheck:
         return asdict(self)
 
 
+@functools.lru_cache(maxsize=4096)
+def _normalized(sentences: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    normalized = tuple(normalize(s) for s in sentences)
+    return normalized, " ".join(normalized)
+
+
+@functools.lru_cache(maxsize=4096)
+def _passage_ngrams(passage: str, n: int) -> frozenset:
+    return frozenset(_ngrams(passage.split(), n))
+
+
 def verify_quote(quote: str, sentences: Sequence[str]) -> QuoteCheck:
     """Check ``quote`` against a passage given as its sentences."""
     q = normalize(quote)
-    normalized = [normalize(s) for s in sentences]
-    passage = " ".join(normalized)
+    normalized, passage = _normalized(tuple(sentences))
     if not q:
         return QuoteCheck(quote, False, 0.0, None)
     verified = f" {q} " in f" {passage} "
     sentence = next((i for i, s in enumerate(normalized) if f" {q} " in f" {s} "), None) if verified else None
-    words, passage_words = q.split(), passage.split()
+    words = q.split()
     n = min(NGRAM, len(words))
     grams = _ngrams(words, n)
-    overlap = len(grams & _ngrams(passage_words, n)) / len(grams)
+    overlap = len(grams & _passage_ngrams(passage, n)) / len(grams)
     return QuoteCheck(quote, verified, round(overlap, 4), sentence)
 
 

@@ -20,9 +20,10 @@ from typing import Sequence
 
 import numpy as np
 
+from .embeddings import RELATION_PARTS, relation_features
 from .transcripts import render
 
-PAIR_PARTS = ("blind", "prior", "quote", "focus")
+PAIR_PARTS = RELATION_PARTS
 
 
 def side_quotes(record: dict, side: str) -> list[str]:
@@ -30,27 +31,10 @@ def side_quotes(record: dict, side: str) -> list[str]:
     return [q["text"] for t in record["turns"] if t["side"] == side for q in t["quotes"] if q["verified"]]
 
 
-def judge_units(record: dict) -> list[str]:
-    """Every text a pair judge embeds for a record."""
-    units = [record["question"], *record["answers"]]
-    units += [q["text"] for t in record["turns"] for q in t["quotes"] if q["verified"]]
-    if record.get("passage_sentences"):
-        units += list(record["passage_sentences"])
-    return units
-
-
 class PairJudge:
-    """See the module docstring. ``parts`` choose the features of a side:
-
-    * ``blind``: answer × question (and their cosine) — what the question alone suggests;
-    * ``prior``: the answer's own embedding — which answers tend to be right;
-    * ``quote``: the mean of answer × quote and question × quote over the side's verified quotes,
-      and the largest cosines of a quote with the answer, with the question, and their product;
-    * ``focus``: the side's quotes averaged with weights softmax(cos(quote, question) / τ),
-      times the answer, and its cosine — does the evidence *about the question* name the answer?
-
-    With the ``oracle`` protocol both sides "quote" the whole passage.
-    """
+    """See the module docstring; ``parts`` are those of
+    :func:`~w2s_lib.debate.embeddings.relation_features`, over the side's verified quotes (with the
+    ``oracle`` protocol, over the whole passage)."""
 
     def __init__(self, units, parts: Sequence[str] = PAIR_PARTS, seed: int = 0, temperature: float = 0.05,
                  probe: dict | None = None):
@@ -66,49 +50,25 @@ class PairJudge:
                 "temperature": self.temperature, "probe": self.probe_options}
 
     # -- features --------------------------------------------------------------------------
-    def _embed(self, records: Sequence[dict]) -> dict[str, np.ndarray]:
-        texts = sorted({u for r in records for u in judge_units(r)})
-        return dict(zip(texts, self.units(texts, centred=True)))
-
-    def _side(self, e: dict, record: dict, side: str) -> np.ndarray:
-        q = e[record["question"]]
-        a = e[record["answers"]["AB".index(side)]]
-        dim = len(a)
-        feats: list = []
-        if "blind" in self.parts:
-            feats += [a * q, [a @ q]]
-        if "prior" in self.parts:
-            feats += [a]
-        quotes = record.get("passage_sentences") or side_quotes(record, side)
-        Q = np.stack([e[t] for t in quotes]) if quotes else np.zeros((0, dim))
-        if "quote" in self.parts:
-            if len(Q):
-                ca, cq = Q @ a, Q @ q
-                feats += [(Q * a).mean(0), (Q * q).mean(0), [ca.max(), cq.max(), (ca * cq).max(), 1.0]]
-            else:
-                feats += [np.zeros(dim), np.zeros(dim), [0.0, 0.0, 0.0, 0.0]]
-        if "focus" in self.parts:
-            if len(Q):
-                w = np.exp((Q @ q - (Q @ q).max()) / self.temperature)
-                focused = (w / w.sum()) @ Q
-                feats += [a * focused, [a @ focused, 1.0]]
-            else:
-                feats += [np.zeros(dim), [0.0, 0.0]]
-        return np.concatenate([np.asarray(f, dtype=np.float32).ravel() for f in feats])
-
     def features(self, records: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
-        e = self._embed(records)
-        fa = np.stack([self._side(e, r, "A") for r in records])
-        fb = np.stack([self._side(e, r, "B") for r in records])
-        return fa, fb
+        """φ(side A), φ(side B) per record: :func:`relation_features` of each side's answer with the
+        question and the side's verified quotes (the oracle: every sentence of the passage)."""
+        def side(record: dict, s: str) -> np.ndarray:
+            quotes = record.get("passage_sentences") or side_quotes(record, s)
+            return relation_features(self.units, record["question"], record["answers"]["AB".index(s)], quotes,
+                                     self.parts, self.temperature)
+
+        return (np.stack([side(r, "A") for r in records]), np.stack([side(r, "B") for r in records]))
 
     # -- training and judging ----------------------------------------------------------------
-    def fit(self, records: Sequence[dict]) -> "PairJudge":
-        """Train on transcripts of split A; the target is the ground truth (is A correct?)."""
+    def fit(self, records: Sequence[dict], targets: Sequence[float] | None = None) -> "PairJudge":
+        """Train on transcripts of split A; the target is the ground truth (is A correct?), or the
+        soft ``targets`` given (P(A correct) per record, e.g. a strong teacher's, for Φ)."""
         from ..training.probe import ProbeConfig, train_reward_probe
 
         fa, fb = self.features(records)
-        y = np.array([1.0 if r["correct"] == 0 else 0.0 for r in records], dtype=np.float32)
+        y = (np.array([1.0 if r["correct"] == 0 else 0.0 for r in records], dtype=np.float32) if targets is None
+             else np.asarray(targets, dtype=np.float32))
         cfg = ProbeConfig(loss="bt", seed=self.seed, **self.probe_options)
         self.probe = train_reward_probe(fa, fb, y, cfg)
         return self

@@ -6,7 +6,7 @@ from .ladder import Rung
 from .pretrain import pretrained_artifact
 from .sources import load_arguments, minilm_path
 
-__all__ = ["backbone_source", "load_backbone", "load_tokenizer_for", "minilm_path"]
+__all__ = ["backbone_source", "load_backbone", "load_tokenizer_for", "minilm_path", "quiet_transformers"]
 
 
 def backbone_source(rung: Rung, corpus: str, store: ArtifactStore | None = None) -> tuple[str, dict]:
@@ -14,6 +14,15 @@ def backbone_source(rung: Rung, corpus: str, store: ArtifactStore | None = None)
     if rung.family == "tiny_gpt2":
         return str(pretrained_artifact(rung, corpus, store).path), {}
     return load_arguments(rung.source)
+
+
+def quiet_transformers() -> None:
+    """Loading a truncated model prints a report of the layers left out, and every load a
+    progress bar: expected, and noise in a notebook. Errors still show."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
 
 
 def load_tokenizer_for(rung: Rung, corpus: str, store: ArtifactStore | None = None):
@@ -32,4 +41,5 @@ def load_backbone(rung: Rung, corpus: str, store: ArtifactStore | None = None, d
     from transformers import AutoModel
 
     path, kwargs = backbone_source(rung, corpus, store)
+    quiet_transformers()
     return AutoModel.from_pretrained(path, dtype=dtype or torch.float32, **kwargs)

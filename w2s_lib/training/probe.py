@@ -14,7 +14,7 @@ import torch
 
 from ..losses import make_loss, make_pairwise_loss
 from .engine import probability_rows
-from .seeding import seed_everything
+from .seeding import seed_everything, torch_threads
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,14 @@ class LinearProbe:
         logits = self.outputs(features)
         return 1.0 / (1.0 + np.exp(-(logits[:, 1] - logits[:, 0])))
 
+    def save(self, path) -> None:
+        np.savez(path, weight=self.weight, bias=self.bias, mean=self.mean, scale=self.scale)
+
+    @classmethod
+    def load(cls, path) -> "LinearProbe":
+        with np.load(path) as z:
+            return cls(z["weight"], z["bias"], z["mean"], z["scale"])
+
     def preference_proba(self, feats_a: np.ndarray, feats_b: np.ndarray) -> np.ndarray:
         """P(a preferred over b) for a reward probe."""
         diff = self.outputs(feats_a)[:, 0] - self.outputs(feats_b)[:, 0]
@@ -57,6 +65,11 @@ def _standardiser(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _train(n: int, d: int, n_out: int, batch_loss, cfg: ProbeConfig, evaluate=None):
+    with torch_threads(1):
+        return _train_steps(n, d, n_out, batch_loss, cfg, evaluate)
+
+
+def _train_steps(n: int, d: int, n_out: int, batch_loss, cfg: ProbeConfig, evaluate=None):
     seed_everything(cfg.seed)
     head = torch.nn.Linear(d, n_out)
     torch.nn.init.zeros_(head.weight), torch.nn.init.zeros_(head.bias)

@@ -1,0 +1,147 @@
+"""Ψ, alignment: the debate signal becomes a better supervisor for the strong model.
+
+After Lang et al. (2025): a **jury** of K weak judges — each trained on ground truth of A with
+debate transcripts as context, each with its own seed and its own transcript sample (the first
+member hears the debaters' best quotes, the others quotes sampled among their best) — judges
+the debates over B's items. Their averaged probabilities that each candidate answer is correct
+are soft labels on B, and the strong student is trained on them like on any weak supervisor's
+(baseline loss, or the auxiliary confidence loss). With a Φ teacher, the judges also learn from
+the teacher's verdicts on the unlabelled split Q (Φ, then D and Ψ).
+
+The student's test errors are then attributed to one cause each (:func:`error_types`).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import metrics
+from .debate.experiment import DebateSetup
+from .debate.protocols import Protocol
+from .debate.transcripts import quoted_sentences, transcripts
+from .facilitation import labels_artifact
+from .pipeline import TaskData, read_labels
+from .store import Artifact, ArtifactStore, default_store
+
+ERROR_TYPES = ("poor quote selection", "evidence extraction", "overfitting to weak labels", "other")
+
+
+def candidate_probabilities(records: Sequence[dict], p_a: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
+    """P(the row's candidate is correct) from pairwise verdicts, averaged over both answer orders."""
+    votes: dict[tuple[str, str], list[float]] = {}
+    for record, p in zip(records, p_a):
+        a, b = record["answers"]
+        votes.setdefault((record["id"], a), []).append(float(p))
+        votes.setdefault((record["id"], b), []).append(float(1 - p))
+    return np.array([np.mean(votes[(i, c)]) for i, c in zip(frame["id"], frame["candidate"])])
+
+
+def jury(data: TaskData, setup: DebateSetup, seed: int, protocol: Protocol, members: int = 3,
+         temperature: float = 0.1, teacher: Artifact | None = None, teacher_scorer=None,
+         store: ArtifactStore | None = None) -> Artifact:
+    """The jury's soft labels on B, val, Q and test (an artifact that can supervise a student).
+
+    With ``teacher`` (a Φ teacher's labels artifact) and ``teacher_scorer`` (its
+    ``score(item, candidate, sentences)``), every judge also trains on the debates over Q with the
+    teacher's verdicts as soft targets: P(A) = σ(logit p(A) − logit p(B)) — no ground truth of Q."""
+    store = store or default_store()
+    debaters = [setup.debater] + [setup.debater.sampled(temperature, sample=seed * members + j)
+                                  for j in range(1, members)]
+    judges = [setup.make_judge(seed * members + j) for j in range(members)]
+    items = setup.items
+
+    def split_items(split: str):
+        return [items[i] for i in data.splits[split]["id"]]
+
+    def probs() -> dict:
+        out = {s: np.zeros(len(data.splits[s])) for s in data.emitted}
+        for debater, judge in zip(debaters, judges):
+            train = transcripts(split_items("A"), debater, protocol, seed, store)
+            targets = None
+            if teacher is not None:
+                extra = transcripts(split_items("Q"), debater, protocol, seed, store)
+                targets = [1.0 if r["correct"] == 0 else 0.0 for r in train] + teacher_pair_targets(
+                    extra, items, teacher_scorer)
+                train = train + extra
+            judge.fit(train, targets)
+            for s in data.emitted:
+                records = transcripts(split_items(s), debater, protocol, seed, store)
+                out[s] += candidate_probabilities(records, judge.predict(records), data.splits[s]) / members
+        return out
+
+    config = {"judges": [j.key() for j in judges], "debaters": [d.key() for d in debaters],
+              "protocol": protocol.key(), "members": members}
+    return labels_artifact("phi_psi" if teacher is not None else "psi", config, data, seed, probs,
+                           inputs=(teacher.key,) if teacher is not None else (), ground_truth=("A",), store=store)
+
+
+def teacher_pair_targets(records: Sequence[dict], items, score) -> list[float]:
+    """A Φ teacher's verdict on each debate record: P(A correct) from its scores of both answers."""
+    def logit(p: float) -> float:
+        p = min(max(p, 1e-4), 1 - 1e-4)
+        return float(np.log(p / (1 - p)))
+
+    out = []
+    for r in records:
+        item = items[r["id"]]
+        pa, pb = (score(item, answer, list(item.sentences)) for answer in r["answers"])
+        out.append(float(1 / (1 + np.exp(-(logit(pa) - logit(pb))))))
+    return out
+
+
+# ----------------------------------------------------------------------------- error taxonomy
+
+def error_types(data: TaskData, student: Artifact, jury_art: Artifact, weak: Artifact, setup: DebateSetup,
+                protocol: Protocol, seed: int, store: ArtifactStore | None = None) -> pd.DataFrame:
+    """One row per test item the aligned student gets wrong, with the first rule that applies:
+
+    1. **poor quote selection** — the debater for the correct answer quoted none of the gold
+       evidence (in the transcript of the jury's first member, the debaters' best quotes);
+    2. **evidence extraction** — gold evidence was shown, but the jury still favoured the wrong
+       answer for this item;
+    3. **overfitting to weak labels** — the jury was right, and the student repeats the plain weak
+       supervisor's wrong answer;
+    4. **other** — none of these (the jury was right and the student erred on its own).
+    """
+    test = data.splits.test
+    y = test["label"].to_numpy()
+    ids = test["id"]
+    p_student = read_labels(student, "test").loc[ids].to_numpy()
+    p_jury = read_labels(jury_art, "test").loc[ids].to_numpy()
+    p_weak = read_labels(weak, "test").loc[ids].to_numpy()
+    records = transcripts([setup.items[i] for i in ids], setup.debater, protocol, seed, store)
+    gold_shown = {r["id"]: bool(set(quoted_sentences(r, "AB"[r["correct"]])) & set(r["gold_evidence"]))
+                  for r in records if r["order"] == 0}
+    student_wrong = metrics.to_predictions(p_student) != y
+    jury_right = metrics.to_predictions(p_jury) == y
+    weak_pred = metrics.to_predictions(p_weak)
+    student_pred = metrics.to_predictions(p_student)
+    rows = [{"id": item_id, "error_type": attribute_error(gold_shown[item_id], bool(jury_right[i]),
+                                                          bool(weak_pred[i] != y[i] and weak_pred[i] == student_pred[i]))}
+            for i, item_id in enumerate(ids) if student_wrong[i]]
+    return pd.DataFrame(rows, columns=["id", "error_type"])
+
+
+def attribute_error(gold_shown: bool, jury_right: bool, repeats_weak_error: bool) -> str:
+    """The error type of one wrong answer of the aligned student, by the rules' precedence."""
+    if not gold_shown:
+        return ERROR_TYPES[0]
+    if not jury_right:
+        return ERROR_TYPES[1]
+    if repeats_weak_error:
+        return ERROR_TYPES[2]
+    return ERROR_TYPES[3]
+
+
+def error_table(per_seed: dict[int, pd.DataFrame], level: float = 0.95) -> pd.DataFrame:
+    """``error_type, count, fraction`` (means over seeds) with bootstrap CIs of the fraction."""
+    rows = []
+    for kind in ERROR_TYPES:
+        counts = np.array([(frame["error_type"] == kind).sum() for frame in per_seed.values()], dtype=float)
+        totals = np.array([max(1, len(frame)) for frame in per_seed.values()], dtype=float)
+        share = metrics.bootstrap_ci(counts / totals, level=level)
+        rows.append({"error_type": kind, "count": float(counts.mean()), "fraction": share.mean,
+                     "fraction_ci_low": share.low, "fraction_ci_high": share.high, "n_seeds": len(per_seed)})
+    return pd.DataFrame(rows)

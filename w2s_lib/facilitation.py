@@ -1,0 +1,159 @@
+"""Φ, facilitation: a strong model improves a weak one without labels (the paper's Eq. 1).
+
+    θ_W' = argmin_θ Σ_{q ∈ Q} L(f_θ(q), f_S(q))
+
+The weak rung is trained to match a strong **teacher**'s soft outputs on task instances Q —
+a split of its own, disjoint from A, B, val and test, whose labels no model sees — and the
+result M'_W then labels B for the strong student like any weak supervisor. Teachers:
+
+* ``student`` — the weak-to-strong student (the strong rung trained on M_W's labels of B): no
+  ground truth reaches Φ;
+* ``zero_shot`` — the strong rung scoring each input against textual descriptions of the labels
+  (for debate items: how well the passage's sentences about the question name each answer);
+* ``ceiling`` — the strong rung trained on ground truth of B: an upper bound, reported as such.
+
+**With explanations**, M'_W also reads the teacher's explanation of each output: the passage
+sentences it relies on, found by occlusion (the sentences whose removal moves its output most
+towards the other answer), in training and whenever it labels.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .pipeline import TaskData, _model_artifact, read_labels
+from .store import Artifact, ArtifactSpec, ArtifactStore, default_store
+
+TEACHERS = ("student", "zero_shot", "ceiling")
+FACILITATION_VERSION = 1
+
+
+def facilitate(weak, data: TaskData, seed: int, teacher: Artifact, store: ArtifactStore | None = None) -> Artifact:
+    """**Φ**: M'_W, the ``weak`` rung trained on ``teacher``'s soft labels of Q — its only targets
+    (Eq. 1 with the cross-entropy to the teacher's distribution as L). What M'_W reads is
+    ``data``'s view. Returns M'_W's labels on B, val, Q and test, an artifact."""
+    data.splits.assert_disjoint()
+    if not len(data.splits.Q):
+        raise ValueError(f"{data.task}: facilitation needs the unlabelled split Q, and this preset gives it 0 items")
+
+    def targets() -> tuple[np.ndarray, None]:
+        return read_labels(teacher, "Q").loc[data.splits.Q["id"]].to_numpy(np.float32), None
+
+    return _model_artifact("facilitated", weak, data, seed, "Q", targets, supervisor=teacher, store=store)
+
+
+def labels_artifact(role: str, config: dict, data: TaskData, seed: int, probs: Callable[[], dict],
+                    inputs: Sequence[str] = (), ground_truth: Sequence[str] = (),
+                    store: ArtifactStore | None = None) -> Artifact:
+    """Soft labels that come from something other than a trained rung (a zero-shot scorer, a jury
+    of judges), stored like a model's so that they can supervise a student. ``ground_truth``:
+    the splits whose labels went into them (A for judges trained on it)."""
+    from .pipeline import PIPELINE_VERSION, _labels_frame
+
+    store = store or default_store()
+    spec = ArtifactSpec("model_labels", PIPELINE_VERSION, {"role": role, "task": data.task, **config},
+                        inputs=tuple(inputs), splits=data.splits.fingerprint(labels=ground_truth), seed=seed)
+
+    def build(tmp: Path) -> dict:
+        _labels_frame(data, probs()).to_parquet(tmp / "labels.parquet", index=False)
+        return {"role": role}
+
+    return store.get_or_build(spec, build)
+
+
+# ----------------------------------------------------------------------------- zero-shot teachers
+
+def debate_zero_shot(strong_units, items: Mapping, temperature: float = 0.05) -> Callable:
+    """A debate item's candidate scored without training: m(a) = max over sentences s of
+    cos(s, question) + cos(s, a); P(candidate) = σ((m(candidate) − m(other answer)) / τ)."""
+
+    def score(item, candidate: str, sentences: Sequence[str]) -> float:
+        if not sentences:
+            return 0.5
+        other = item.answer_distractor if candidate == item.answer_correct else item.answer_correct
+        s = strong_units(list(sentences))
+        q, c, o = strong_units([item.question, candidate, other])
+        margin = (s @ q + s @ c).max() - (s @ q + s @ o).max()
+        return float(1 / (1 + np.exp(-margin / temperature)))
+
+    return score
+
+
+def text_zero_shot_probs(strong, texts: Sequence[str], label_texts: Sequence[str], temperature: float = 0.05,
+                         corpus: str = "english", store=None) -> np.ndarray:
+    """P(label 1) of each text: softmax over the two label descriptions of cos(text, description) / τ."""
+    from .training.features import rung_features
+
+    e = rung_features(strong, corpus, list(texts), store)
+    d = rung_features(strong, corpus, list(label_texts), store)
+    e, d = (x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-8) for x in (e, d))
+    logits = (e @ d.T) / temperature
+    logits -= logits.max(1, keepdims=True)
+    p = np.exp(logits)
+    return p[:, 1] / p.sum(1)
+
+
+# ----------------------------------------------------------------------------- explanations
+
+def occlusion_evidence(score: Callable, items: Mapping, frame: pd.DataFrame, k: int = 2) -> dict[str, list[int]]:
+    """For each row (item id, candidate): the ``k`` sentences whose removal moves ``score`` most
+    against the decision it makes with the whole passage — what the model relies on."""
+    evidence = {}
+    for item_id, candidate in zip(frame["id"], frame["candidate"]):
+        item = items[item_id]
+        full = score(item, candidate, list(item.sentences))
+        sign = 1.0 if full >= 0.5 else -1.0
+        drops = [sign * (full - score(item, candidate, [s for j, s in enumerate(item.sentences) if j != i]))
+                 for i in range(len(item.sentences))]
+        evidence[item_id] = sorted(int(i) for i in np.argsort(-np.asarray(drops), kind="stable")[:k])
+    return evidence
+
+
+def probe_scorer(probe, view, rung) -> Callable:
+    """A view probe (e.g. the W2S student reading the passage) as ``score(item, candidate, sentences)``."""
+    from .debate.embeddings import relation_features
+
+    units = view.units(rung)
+
+    def score(item, candidate: str, sentences: Sequence[str]) -> float:
+        feats = relation_features(units, item.question, candidate, sentences, view.parts)
+        return float(probe.predict_proba(feats[None, :])[0])
+
+    return score
+
+
+def zero_shot_teacher(strong, data: TaskData, seed: int, items: Mapping | None = None, temperature: float = 0.05,
+                      store: ArtifactStore | None = None) -> Artifact:
+    """The strong rung's zero-shot labels on B, val, Q and test (a labels artifact, no training):
+    debate items by :func:`debate_zero_shot` over the whole passage (``items`` given), other
+    binary tasks by :func:`text_zero_shot_probs` against the task's ``label_texts``."""
+    from .data.registry import get_task
+    from .debate.embeddings import UnitEmbeddings
+
+    if items is not None:
+        units = UnitEmbeddings(strong, [items[k] for k in sorted(items)], store=store)
+        score = debate_zero_shot(units, items, temperature)
+
+        def probs() -> dict:
+            return {s: np.array([score(items[i], c, list(items[i].sentences))
+                                 for i, c in zip(data.splits[s]["id"], data.splits[s]["candidate"])])
+                    for s in data.emitted}
+
+        config = {"teacher": "zero_shot_debate", "strong": units.key(), "temperature": temperature}
+        return labels_artifact("zero_shot", config, data, seed, probs, store=store)
+    label_texts = get_task(data.task).label_texts
+    if len(label_texts) != 2:
+        raise ValueError(f"task {data.task!r} has no label_texts (what label 0 and 1 mean, in words), which the "
+                         "zero-shot teacher reads; give them in its registration or task card, or choose the "
+                         "'student' teacher")
+
+    def text_probs() -> dict:
+        return {s: text_zero_shot_probs(strong, data.splits[s]["text"].tolist(), label_texts, temperature, store=store)
+                for s in data.emitted}
+
+    config = {"teacher": "zero_shot_text", "strong": strong.key_config(), "label_texts": list(label_texts),
+              "temperature": temperature}
+    return labels_artifact("zero_shot", config, data, seed, text_probs, store=store)

@@ -1,0 +1,235 @@
+"""The framework end to end — facilitation Φ, debate D, alignment Ψ — against the plain
+weak-to-strong baseline, on the same items and seeds: the rows of table 2.
+
+On a debate task (binary view: one candidate answer per item), the roles read what the DESIGN
+says each model sees: the plain weak supervisor M_W and the judges never read the passage
+(M_W: question and candidate; judges: the debaters' quotes), strong students and ceilings read
+the passage. Every model is a pipeline artifact (:mod:`w2s_lib.pipeline`), so what one notebook
+trains the next reads back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import metrics
+from .alignment import jury
+from .debate.experiment import DebateSetup, debate_setup
+from .debate.protocols import Protocol
+from .debate.views import DebateView
+from .facilitation import TEACHERS, facilitate, occlusion_evidence, probe_scorer, zero_shot_teacher
+from .pipeline import (METHODS, TaskData, load_probe, read_labels, strong_ceiling, task_data, w2s_student,
+                       weak_supervisor)
+from .store import Artifact, ArtifactStore
+
+EXPLAINED_SENTENCES = 2
+
+
+@dataclass
+class DebateModels:
+    """Who is weak and who is strong on a debate task, and what each reads."""
+
+    task: str
+    preset: str
+    setup: DebateSetup
+    question: DebateView = field(repr=False)
+    passage: DebateView = field(repr=False)
+
+    @property
+    def weak(self):
+        return _as_probe(self.setup.weak)
+
+    @property
+    def strong(self):
+        return _as_probe(self.setup.strong)
+
+    def data(self, seed: int) -> tuple[TaskData, TaskData]:
+        """The seed's splits as the weak (question) and the strong (passage) models see them."""
+        data = task_data(self.task, self.preset, seed)
+        return data.with_view(self.question), data.with_view(self.passage)
+
+
+def _as_probe(rung):
+    """Views are read by probes on frozen features: a finetuning rung (e.g. from a hub ladder)
+    is used frozen here."""
+    from dataclasses import replace
+
+    return rung if rung.train_mode == "probe" else replace(rung, train_mode="probe")
+
+
+def debate_models(task: str, preset: str, ladder: str, judge_rung: str = "", store: ArtifactStore | None = None
+                  ) -> DebateModels:
+    setup = debate_setup(task, preset, ladder, judge="pair", judge_rung=judge_rung, store=store)
+    return DebateModels(task, preset, setup, DebateView("question", setup.items, store=store),
+                        DebateView("passage", setup.items, store=store))
+
+
+@dataclass
+class Variant:
+    """One row of table 2 for one seed: the model scored, and what supervised it."""
+
+    name: str
+    model: Artifact
+    supervisor: Artifact | None = None
+    note: str = ""
+
+
+def baseline_variants(m: DebateModels, seed: int, store=None) -> dict[str, Variant]:
+    """M_W (question only), the strong ceiling and the plain weak-to-strong student."""
+    dq, dp = m.data(seed)
+    weak = weak_supervisor(m.weak, dq, seed, store)
+    ceiling = strong_ceiling(m.strong, dp, seed, store)
+    student = w2s_student(m.strong, dp, seed, weak, METHODS["baseline"], store=store)
+    return {"weak": Variant("weak", weak, note="M_W: question and candidate, trained on A"),
+            "ceiling": Variant("ceiling", ceiling, note="strong, reads the passage, trained on ground truth of B"),
+            "w2s_baseline": Variant("w2s_baseline", student, weak, "strong student on M_W's labels of B")}
+
+
+def teacher_artifact(m: DebateModels, seed: int, teacher: str, store=None) -> Artifact:
+    if teacher not in TEACHERS:
+        raise ValueError(f"unknown teacher {teacher!r}; accepted: {', '.join(TEACHERS)}")
+    base = baseline_variants(m, seed, store)
+    if teacher == "student":
+        return base["w2s_baseline"].model
+    if teacher == "ceiling":
+        return base["ceiling"].model
+    return zero_shot_teacher(m.strong, m.data(seed)[0], seed, items=m.setup.items, store=store)
+
+
+def teacher_scorer(m: DebateModels, seed: int, teacher: str, store=None):
+    """``score(item, candidate, sentences)`` of a teacher: what occlusion explains."""
+    from .debate.embeddings import UnitEmbeddings
+    from .facilitation import debate_zero_shot
+
+    if teacher == "zero_shot":
+        items = m.setup.items
+        return debate_zero_shot(UnitEmbeddings(m.strong, [items[k] for k in sorted(items)], store=store), items)
+    return probe_scorer(load_probe(teacher_artifact(m, seed, teacher, store)), m.passage, m.strong)
+
+
+def phi_variants(m: DebateModels, seed: int, teacher: str = "student", store=None) -> dict[str, Variant]:
+    """Φ without and with explanations: M'_W (the weak rung trained on the teacher's labels of Q,
+    reading the question, or the question and the teacher's evidence) and the strong student
+    supervised by M'_W."""
+    dq, dp = m.data(seed)
+    teach = teacher_artifact(m, seed, teacher, store)
+    bound = " — an upper bound: this teacher learned from ground truth of B" if teacher == "ceiling" else ""
+    out = {}
+    facilitated = facilitate(m.weak, dq, seed, teach, store)
+    out["phi_weak"] = Variant("phi_weak", facilitated, teach, f"M'_W (teacher: {teacher}){bound}")
+    out["phi"] = Variant("phi", w2s_student(m.strong, dp, seed, facilitated, METHODS["baseline"], store=store),
+                         facilitated, f"strong student on M'_W's labels (teacher: {teacher}){bound}")
+    rows = pd.concat([dq.splits[s] for s in dq.emitted])
+    evidence = occlusion_evidence(teacher_scorer(m, seed, teacher, store), m.setup.items, rows, EXPLAINED_SENTENCES)
+    explained = DebateView("evidence", m.setup.items, evidence, evidence_key=f"occlusion:{teach.key}:{EXPLAINED_SENTENCES}",
+                           store=store)
+    de = dq.with_view(explained)
+    facilitated_e = facilitate(m.weak, de, seed, teach, store)
+    out["phi_explained_weak"] = Variant("phi_explained_weak", facilitated_e, teach,
+                                        f"M'_W reading the teacher's {EXPLAINED_SENTENCES} evidence sentences{bound}")
+    out["phi_explained"] = Variant("phi_explained",
+                                   w2s_student(m.strong, dp, seed, facilitated_e, METHODS["baseline"], store=store),
+                                   facilitated_e, f"strong student on the explained M'_W's labels (teacher: {teacher}){bound}")
+    return out
+
+
+def psi_variants(m: DebateModels, seed: int, protocol: Protocol, members: int = 3, method: str = "baseline",
+                 teacher: str = "student", store=None) -> dict[str, Variant]:
+    """Ψ: the strong student on the jury's labels; and Φ then Ψ: on a jury that also learned from
+    the Φ teacher's verdicts on Q."""
+    dq, dp = m.data(seed)
+    psi_jury = jury(dq, m.setup, seed, protocol, members, store=store)
+    teach = teacher_artifact(m, seed, teacher, store)
+    phi_jury = jury(dq, m.setup, seed, protocol, members, teacher=teach,
+                    teacher_scorer=teacher_scorer(m, seed, teacher, store), store=store)
+    how = METHODS[method]
+    return {"psi_jury": Variant("psi_jury", psi_jury, note=f"{members} judges, debate transcripts, trained on A"),
+            "psi": Variant("psi", w2s_student(m.strong, dp, seed, psi_jury, how, store=store), psi_jury,
+                           f"strong student on the jury's labels ({method})"),
+            "phi_psi_jury": Variant("phi_psi_jury", phi_jury, note=f"jury also trained on the {teacher} teacher's Q"),
+            "phi_psi": Variant("phi_psi", w2s_student(m.strong, dp, seed, phi_jury, how, store=store), phi_jury,
+                               f"strong student on the Φ-facilitated jury's labels ({method})")}
+
+
+def variant_rows(m: DebateModels, seed: int, variants: dict[str, Variant], store=None) -> pd.DataFrame:
+    """Per-seed test accuracies of every variant, with the seed's plain weak supervisor and ceiling."""
+    dq, _ = m.data(seed)
+    ids, y = dq.splits.test["id"], dq.labels("test")
+    base = baseline_variants(m, seed, store)
+
+    def acc(art: Artifact) -> float:
+        return metrics.accuracy(read_labels(art, "test").loc[ids].to_numpy(), y)
+
+    weak, ceiling = acc(base["weak"].model), acc(base["ceiling"].model)
+    rows = []
+    for v in variants.values():
+        rows.append({"task": m.task, "variant": v.name, "seed": seed, "acc": acc(v.model),
+                     "supervisor_acc": acc(v.supervisor) if v.supervisor is not None else np.nan,
+                     "weak_acc": weak, "ceiling_acc": ceiling, "note": v.note})
+    return pd.DataFrame(rows)
+
+
+def framework_table(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """One row per (task, variant): accuracy (mean, bootstrap CI over seeds) and PGR relative to
+    the plain weak supervisor M_W and the strong ceiling, where a strong student is scored."""
+    out = []
+    for (task, variant), g in rows.groupby(["task", "variant"], sort=False):
+        ci = metrics.bootstrap_ci(g["acc"].to_numpy(), level=level)
+        row = {"task": task, "variant": variant, "n_seeds": len(g), "acc": ci.mean, "acc_ci_low": ci.low,
+               "acc_ci_high": ci.high, "supervisor_acc": float(g["supervisor_acc"].mean()),
+               "weak_acc": float(g["weak_acc"].mean()), "ceiling_acc": float(g["ceiling_acc"].mean()),
+               "note": g["note"].iloc[0]}
+        summary = metrics.summarize_runs(g.rename(columns={"acc": "student_acc"})[
+            ["seed", "weak_acc", "student_acc", "ceiling_acc"]], by=[])
+        for key in ("pgr", "pgr_ci_low", "pgr_ci_high", "pgr_flag"):
+            row[key] = summary[key].iloc[0]
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+# ----------------------------------------------------------------------------- Φ on the NLP tasks
+
+def nlp_phi_rows(task: str, preset: str, ladder: str, seed: int, teachers: Sequence[str] = ("student",),
+                 default_teacher: str = "student", store=None) -> pd.DataFrame:
+    """Φ on a text task of table 1, with the ladder's smallest rung as M_W and its largest as the
+    strong model: rows ``weak``, ``ceiling``, ``w2s_baseline``, ``phi_weak`` and ``phi`` per teacher.
+
+    Without explanations: a strong model's word-level explanation by occlusion needs one forward
+    pass per removed word, which the ``micro`` budget does not hold."""
+    from .models.ladder import get_ladder
+    from .pipeline import evaluate_run
+
+    rungs = get_ladder(ladder)
+    weak_rung, strong_rung = rungs[0], rungs[-1]
+    data = task_data(task, preset, seed)
+    weak = weak_supervisor(weak_rung, data, seed, store)
+    ceiling = strong_ceiling(strong_rung, data, seed, store)
+    student = w2s_student(strong_rung, data, seed, weak, METHODS["baseline"], store=store)
+    scores = evaluate_run(data, weak, student, ceiling)
+    ids, y = data.splits.test["id"], data.labels("test")
+
+    def acc(art: Artifact) -> float:
+        return metrics.accuracy(read_labels(art, "test").loc[ids].to_numpy(), y)
+
+    common = {"task": task, "seed": seed, "weak_acc": scores["weak_acc"], "ceiling_acc": scores["ceiling_acc"]}
+    rows = [{**common, "variant": "weak", "acc": scores["weak_acc"], "supervisor_acc": np.nan,
+             "note": f"M_W: {weak_rung.name}"},
+            {**common, "variant": "ceiling", "acc": scores["ceiling_acc"], "supervisor_acc": np.nan,
+             "note": f"{strong_rung.name} on ground truth of B"},
+            {**common, "variant": "w2s_baseline", "acc": scores["student_acc"], "supervisor_acc": scores["weak_acc"],
+             "note": f"{strong_rung.name} on M_W's labels"}]
+    for teacher in teachers:
+        teach = {"student": student, "ceiling": ceiling}.get(teacher) or zero_shot_teacher(strong_rung, data, seed,
+                                                                                           store=store)
+        facilitated = facilitate(weak_rung, data, seed, teach, store)
+        phi_student = w2s_student(strong_rung, data, seed, facilitated, METHODS["baseline"], store=store)
+        suffix = "" if teacher == default_teacher else f"[{teacher}]"
+        bound = " — an upper bound: this teacher learned from ground truth of B" if teacher == "ceiling" else ""
+        rows += [{**common, "variant": f"phi_weak{suffix}", "acc": acc(facilitated), "supervisor_acc": acc(teach),
+                  "note": f"M'_W (teacher: {teacher}){bound}"},
+                 {**common, "variant": f"phi{suffix}", "acc": acc(phi_student), "supervisor_acc": acc(facilitated),
+                  "note": f"{strong_rung.name} on M'_W's labels (teacher: {teacher})"}]
+    return pd.DataFrame(rows)
