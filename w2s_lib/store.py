@@ -13,13 +13,19 @@ manifest, missing file, wrong size or checksum) is moved to ``.trash/`` and rebu
 from __future__ import annotations
 
 import dataclasses
+import errno
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import time
+import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -32,6 +38,55 @@ from .provenance import provenance
 
 log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
+LOCKS = ".locks"
+CHECKPOINTS = ".checkpoints"
+TMP_PREFIX = ".tmp-"
+_CHECKPOINT_DIR: ContextVar[Path | None] = ContextVar("w2s_checkpoint_dir", default=None)
+
+
+def current_checkpoint_dir() -> Path | None:
+    """Where the build running in this context may keep mid-step checkpoints (``None`` outside a build)."""
+    return _CHECKPOINT_DIR.get()
+
+
+class StoreError(RuntimeError):
+    """The store could not keep an artifact; it holds nothing half-written."""
+
+
+def _owner() -> str:
+    return f"{socket.gethostname().replace('-', '_')}~{os.getpid()}"
+
+
+def _parse_owner(name: str) -> tuple[str, int] | None:
+    """(host, pid) of a build folder named by :func:`_owner`, or ``None`` for an old name."""
+    for part in name.split("-"):
+        host, sep, pid = part.partition("~")
+        if sep and pid.isdigit():
+            return host.replace("_", "-"), int(pid)
+    return None
+
+
+def _held(lock: Path) -> bool:
+    """Whether a build holds this key's lock right now."""
+    if not lock.exists():
+        return False
+    with open(lock, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def canonical_json(value: Any) -> str:
@@ -95,6 +150,7 @@ class ArtifactStore:
             raise ValueError(f"verify must be 'sha256' or 'size', got {self.verify!r}")
         self._verified: dict[str, float] = {}
         self.built: list[str] = []  # keys this store built in this process, in order (tests, progress)
+        self.clean_stale_temporary()
 
     # -- locating and checking -------------------------------------------------------
     def path_for(self, key: str) -> Path:
@@ -120,40 +176,79 @@ class ArtifactStore:
         return manifest
 
     def get(self, spec_or_key: ArtifactSpec | str) -> Artifact | None:
-        """The stored artifact, or ``None`` when absent; a damaged one is moved to the trash."""
+        """The stored artifact, or ``None`` when it is absent or damaged (a damaged one is moved
+        to the trash and rebuilt by the next :meth:`get_or_build`, under the key's lock)."""
         key = spec_or_key if isinstance(spec_or_key, str) else spec_or_key.key
         path = self.path_for(key)
         if not path.exists():
             return None
         manifest = self._check(path)
-        if manifest is None:
-            self._discard(path, reason="damaged")
-            return None
-        return Artifact(key, path, manifest)
+        return None if manifest is None else Artifact(key, path, manifest)
 
     def _discard(self, path: Path, reason: str) -> None:
+        """Move an artifact folder to the trash under a name no other process can pick."""
         trash = self.root / ".trash"
         trash.mkdir(parents=True, exist_ok=True)
-        target = trash / f"{path.name}-{int(time.time() * 1000)}"
+        target = trash / f"{path.name}-{time.time_ns()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        try:
+            os.rename(path, target)
+        except FileNotFoundError:  # already moved away
+            return
         log.warning("artifact %s is %s; moved to %s and will be rebuilt", path.name, reason, target)
-        shutil.move(str(path), target)
+
+    # -- locking --------------------------------------------------------------------
+    @contextmanager
+    def lock(self, key: str):
+        """An exclusive lock on one key across processes (``flock``): one builds, the others wait
+        and then read what it built."""
+        locks = self.root / LOCKS
+        locks.mkdir(parents=True, exist_ok=True)
+        with open(locks / f"{key}.lock", "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.info("waiting for another process to finish building %s", key)
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     # -- building -------------------------------------------------------------------
     def get_or_build(self, spec: ArtifactSpec, build: Callable[[Path], dict | None]) -> Artifact:
         """Return the artifact for ``spec``, building it with ``build(tmp_dir)`` if needed.
 
         ``build`` writes its files into the folder it is given and may return a small dict
-        of metadata (metrics, sizes) stored in the manifest.
+        of metadata (metrics, sizes) stored in the manifest. Two processes asking for the same
+        missing key never both build it: the second waits on the key's lock and reads the first's.
         """
         found = self.get(spec)
         if found is not None:
             return found
-        final = self.path_for(spec.key)
+        with self.lock(spec.key):
+            found = self.get(spec)  # built by another process while we waited
+            if found is not None:
+                return found
+            final = self.path_for(spec.key)
+            if final.exists():
+                self._discard(final, reason="damaged")
+            self._build(spec, build, final)
+            found = self.get(spec)
+        if found is None:
+            raise StoreError(f"artifact {spec.key} was written to {final} but does not read back intact")
+        return found
+
+    def _build(self, spec: ArtifactSpec, build: Callable[[Path], dict | None], final: Path) -> None:
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{spec.key}-", dir=final.parent))
+        tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{spec.key}-{_owner()}-", dir=final.parent))
+        checkpoints = self.root / CHECKPOINTS / spec.key
+        token = _CHECKPOINT_DIR.set(checkpoints)
         try:
             start = time.perf_counter()
-            meta = build(tmp) or {}
+            try:
+                meta = build(tmp) or {}
+            finally:
+                _CHECKPOINT_DIR.reset(token)
             wall = time.perf_counter() - start
             files = {}
             for f in sorted(p for p in tmp.rglob("*") if p.is_file()):
@@ -163,17 +258,30 @@ class ArtifactStore:
                         "files": files, "meta": meta,
                         "provenance": provenance(wall_time_s=round(wall, 3))}
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True))
-            try:
-                os.rename(tmp, final)
-            except OSError:  # another process finished first: keep theirs if intact
-                if self.get(spec) is None:
-                    raise
-                shutil.rmtree(tmp, ignore_errors=True)
+            os.rename(tmp, final)
             self.built.append(spec.key)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(checkpoints, ignore_errors=True)  # stored: the mid-step state is no longer needed
+        except OSError as err:
+            if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+                raise StoreError(f"could not write artifact {spec.key} under {self.root}: {err.strerror}; nothing "
+                                 f"was stored (free space, or move the store with W2S_CACHE) and a rerun "
+                                 f"resumes from what is there") from err
             raise
-        return self.get(spec)  # type: ignore[return-value]
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def clean_stale_temporary(self) -> int:
+        """Remove build folders of processes of this host that are no longer running; returns how
+        many. A folder of a live process, or of another host, is never touched."""
+        removed = 0
+        if not self.root.exists():
+            return removed
+        for tmp in self.root.glob(f"*/{TMP_PREFIX}*"):
+            owner = _parse_owner(tmp.name)
+            if owner is not None and owner[0] == socket.gethostname() and not _alive(owner[1]):
+                shutil.rmtree(tmp, ignore_errors=True)
+                removed += 1
+        return removed
 
     # -- conveniences for common payloads -------------------------------------------------
     def frame(self, spec: ArtifactSpec, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
@@ -212,13 +320,24 @@ class ArtifactStore:
                 rows.append({"step": step_dir.name, "key": art.name, "bytes": size, "created": created})
         return rows
 
+    def _leftovers(self) -> list[Path]:
+        """Build folders of processes that are not running here (or of unknown owner), the trash,
+        and lock files nobody holds: what a killed run leaves behind."""
+        out = [self.root / ".trash"]
+        out += [f for f in (self.root / CHECKPOINTS).glob("*") if not _held(self.root / LOCKS / f"{f.name}.lock")]
+        for tmp in self.root.glob(f"*/{TMP_PREFIX}*"):
+            owner = _parse_owner(tmp.name)
+            if owner is None or (owner[0] == socket.gethostname() and not _alive(owner[1])):
+                out.append(tmp)
+        out += [lock for lock in (self.root / LOCKS).glob("*.lock") if not _held(lock)]
+        return out
+
     def clean(self, step: str | None = None, temporary_only: bool = False) -> int:
         """Remove artifacts (of one step, or all) or only leftovers; returns bytes freed."""
         freed = 0
         if not self.root.exists():
             return freed
-        leftovers = list(self.root.glob("*/.tmp-*")) + [self.root / ".trash"]
-        targets = leftovers if temporary_only else (
+        targets = self._leftovers() if temporary_only else (
             [self.root / step] if step else [p for p in self.root.iterdir()])
         for t in targets:
             if t.exists():

@@ -113,6 +113,7 @@ def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = N
         from tqdm.auto import tqdm
         from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
 
+        from ..training.checkpoint import Checkpointer
         from ..training.seeding import seed_everything
 
         seed_everything(seed)
@@ -132,8 +133,15 @@ def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = N
         gen = torch.Generator().manual_seed(seed)
         order = torch.randperm(len(blocks), generator=gen)
         model.train()
-        losses = []
-        for step in tqdm(range(steps), desc=f"pretrain {rung.name} on {corpus}", leave=False):
+        losses, start = [], 0
+        checkpoint = Checkpointer.for_current_build()
+        saved = checkpoint.load()
+        if saved is not None:  # a killed run left a checkpoint: continue from it
+            model.load_state_dict(saved["model"]), optim.load_state_dict(saved["optim"])
+            sched.load_state_dict(saved["sched"])
+            losses, start = saved["losses"], saved["step"]
+        for step in tqdm(range(start, steps), initial=start, total=steps, desc=f"pretrain {rung.name} on {corpus}",
+                         leave=False):
             idx = order[(step * BATCH_SIZE + torch.arange(BATCH_SIZE)) % len(order)]
             batch = blocks[idx].to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
@@ -142,6 +150,8 @@ def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = N
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optim.step(), sched.step(), optim.zero_grad(set_to_none=True)
             losses.append(loss.item())
+            checkpoint.maybe_save(lambda: {"model": model.state_dict(), "optim": optim.state_dict(),
+                                           "sched": sched.state_dict(), "losses": losses, "step": step + 1})
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         tail = losses[-max(1, steps // 10):]

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..losses import make_loss, make_pairwise_loss
+from .checkpoint import Checkpointer
 from .seeding import seed_everything
 
 Select = Literal["last", "weak_val"]
@@ -111,12 +112,25 @@ def _fit(model: torch.nn.Module, n: int, step_loss: Callable[[torch.nn.Module, l
     model, optimizer = accelerator.prepare(model, optimizer)
     generator = torch.Generator().manual_seed(cfg.seed)
     history, best = {"loss": [], "val_weak_loss": []}, (math.inf, None)
-    step = 0
-    with tqdm(total=total, desc=desc, leave=False) as bar:
-        for _ in range(cfg.epochs):
+    step, first_epoch, skip = 0, 0, 0
+    # a killed build resumes from its last checkpoint (one process; under DDP it starts over)
+    checkpoint = Checkpointer.for_current_build() if accelerator.num_processes == 1 else Checkpointer(None)
+    saved = checkpoint.load()
+    if saved is not None:
+        accelerator.unwrap_model(model).load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"]), scheduler.load_state_dict(saved["scheduler"])
+        history, best, step = saved["history"], saved["best"], saved["step"]
+        first_epoch, skip = saved["epoch"], saved["batch"]
+        generator.set_state(saved["generator"])
+        torch.set_rng_state(saved["rng"])  # dropout draws continue where they stopped
+    with tqdm(total=total, initial=step, desc=desc, leave=False) as bar:
+        for epoch in range(first_epoch, cfg.epochs):
             model.train()
-            for batch in length_grouped_batches(lengths if lengths is not None else np.ones(n), cfg.batch_size,
-                                                generator):
+            epoch_generator = generator.get_state()  # the epoch's batch order can be drawn again from here
+            batches = length_grouped_batches(lengths if lengths is not None else np.ones(n), cfg.batch_size, generator)
+            for index, batch in enumerate(batches):
+                if epoch == first_epoch and index < skip:
+                    continue
                 # under `accelerate launch` each process takes its share; DDP averages gradients
                 batch = batch[accelerator.process_index::accelerator.num_processes] or batch
                 with accelerator.autocast():
@@ -128,6 +142,10 @@ def _fit(model: torch.nn.Module, n: int, step_loss: Callable[[torch.nn.Module, l
                 history["loss"].append(float(loss.detach()))
                 step += 1
                 bar.update(1)
+                checkpoint.maybe_save(lambda: {
+                    "model": accelerator.unwrap_model(model).state_dict(), "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(), "history": history, "best": best, "step": step,
+                    "epoch": epoch, "batch": index + 1, "generator": epoch_generator, "rng": torch.get_rng_state()})
             if evaluate is not None:
                 score = evaluate()
                 history["val_weak_loss"].append(score)
