@@ -190,3 +190,13 @@ def test_summarize_runs_without_grouping_columns_summarises_all_runs():
     table = summarize_runs(runs, by=[], n_boot=200)
     assert len(table) == 1 and table.loc[0, "n_seeds"] == 3
     assert table.loc[0, "ceiling_acc"] == pytest.approx(0.80)
+
+
+def test_an_unreliable_or_undefined_pgr_never_shows_as_a_number_in_a_table():
+    runs = pd.DataFrame({"method": ["tiny_gap"] * 2 + ["no_gap"] * 2, "seed": [0, 1, 0, 1],
+                         "weak_acc": [0.700, 0.700, 0.70, 0.70], "student_acc": [0.718, 0.718, 0.75, 0.75],
+                         "ceiling_acc": [0.701, 0.701, 0.70, 0.70]})
+    table = summarize_runs(runs, by=["method"]).set_index("method")
+    assert table.loc["tiny_gap", "pgr_flag"] == "unreliable" and table.loc["no_gap", "pgr_flag"] == "undefined"
+    assert table[["pgr", "pgr_ci_low", "pgr_ci_high"]].isna().all().all()
+    assert table.loc["tiny_gap", "pgr_unflagged"] == pytest.approx(18.0)  # the ratio, kept apart

@@ -257,7 +257,9 @@ def summarize_runs(runs: pd.DataFrame, by: Sequence[str], *, level: float = 0.95
     averaged (NaN-ignoring); non-numeric columns outside ``by`` are ignored. Output:
     ``by`` columns, ``n_seeds``, the mean of every numeric column, ``pgr`` (of the mean
     accuracies) with ``pgr_flag``, ``pgr_ci_low/high`` (seeds resampled, PGR of the
-    resampled means) and ``pgr_ci_defined`` (share of resamples with a PGR),
+    resampled means) and ``pgr_ci_defined`` (share of resamples with a PGR). A PGR flagged
+    ``unreliable`` or ``undefined`` is NaN in ``pgr`` and its CI, so no table shows it as a
+    result; the ratio as computed stays in ``pgr_unflagged``;
     ``student_minus_weak`` with its CI over per-seed differences, and ``pgr_auroc`` /
     ``pgr_auroc_flag`` when ``weak_auroc, student_auroc, ceiling_auroc`` are present.
     """
@@ -290,10 +292,13 @@ def summarize_runs(runs: pd.DataFrame, by: Sequence[str], *, level: float = 0.95
         weak, student, ceiling = (group[c].to_numpy(dtype=float) for c in accuracy_columns)
         point = pgr(row["weak_acc"], row["student_acc"], row["ceiling_acc"], min_gap=min_gap)
         low, high, defined = bootstrap_pgr_ci(weak, student, ceiling, level, n_boot, seed)
-        if point.flag == "undefined":
-            low = high = float("nan")
+        raw = point.value
+        if point.flag != "ok":  # a reader must not take it for a result: no number in the PGR columns
+            point_value = low = high = float("nan")
+        else:
+            point_value = raw
         difference = bootstrap_ci(student - weak, level, n_boot, seed)
-        row.update(pgr=point.value, pgr_ci_low=low, pgr_ci_high=high, pgr_flag=point.flag,
+        row.update(pgr=point_value, pgr_ci_low=low, pgr_ci_high=high, pgr_flag=point.flag, pgr_unflagged=raw,
                    pgr_ci_defined=defined, student_minus_weak=difference.mean,
                    student_minus_weak_ci_low=difference.low,
                    student_minus_weak_ci_high=difference.high)

@@ -32,9 +32,32 @@ def _task_or_error(name: str) -> str:
 def _nlp_task(name: str) -> str:
     from .data.registry import get_task, task_names
 
-    if get_task(name).domain != "nlp":
+    spec = get_task(name)
+    if spec.domain != "nlp":
         raise ValueError(f"task {name!r} is not an NLP task; NLP tasks: {', '.join(task_names(domain='nlp'))}")
+    if spec.kind != "binary":
+        raise ValueError(f"task {name!r} is {spec.kind}; weak-to-strong classification takes binary tasks "
+                         "(pairwise ones go to the reward-modeling notebook)")
     return name
+
+
+MIN_SPLIT = 20  # fewer examples than this in A, B or test measure nothing
+
+
+def check_split_sizes(tasks, preset: str) -> None:
+    """Reject, before any compute, a task whose pool is too small for the preset's splits."""
+    from .data.registry import get_task
+    from .data.splits import sizes_for_preset
+
+    for task in tasks:
+        if get_task(task).scope == "paper":
+            continue  # hub pools are sized when downloaded
+        sizes = sizes_for_preset(task, preset)
+        small = {k: v for k, v in (("A", sizes.n_a), ("B", sizes.n_b), ("test", sizes.n_test)) if v < MIN_SPLIT}
+        if small:
+            raise ValueError(f"task {task!r} is too small for preset {preset!r}: splits "
+                             f"{', '.join(f'{k} = {v}' for k, v in small.items())} (at least {MIN_SPLIT} each; "
+                             "a pool of about 250 rows or more is needed)")
 
 
 def _ladder_or_error(name: str) -> str:
@@ -103,6 +126,11 @@ class NLPW2SParams(Params):
     seeds: Seeds = Field(default_factory=lambda: [0])
     methods: Annotated[list[MethodName], Field(min_length=1)] = Field(default_factory=lambda: ["baseline"])
     pairs: Pairs = "all"
+
+    @model_validator(mode="after")
+    def _sizes(self) -> "NLPW2SParams":
+        check_split_sizes(self.tasks, self.preset)
+        return self
 
 
 ProtocolName = Literal["debate", "consultancy", "blind", "oracle"]

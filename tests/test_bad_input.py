@@ -1,0 +1,71 @@
+"""Bad parameters are rejected before any compute, each with a message that names what to fix."""
+from __future__ import annotations
+
+import pytest
+from test_task_cards import task_dir, write_card  # noqa: F401 - fixture
+
+from w2s_lib import config
+from w2s_lib.notebook_params import NOTEBOOK_PARAMS
+
+CASES = [
+    # (notebook, values, what the one message must say)
+    ("01_data", {"n_exmples": 3}, "unknown key 'n_exmples' (did you mean 'n_examples'?)"),
+    ("01_data", {"seed": "0"}, "seed: Input should be a valid integer"),
+    ("01_data", {"seed": -1}, "seed: Input should be greater than or equal to 0"),
+    ("01_data", {"n_examples": 0}, "n_examples: Input should be greater than or equal to 1"),
+    ("01_data", {"n_examples": 21}, "n_examples: Input should be less than or equal to 20"),
+    ("01_data", {"tasks": ["sentimnt"]}, "unknown task 'sentimnt' (did you mean sentiment"),
+    ("01_data", {"preset": "huge"}, "preset: Input should be 'smoke', 'micro' or 'paper'"),
+    ("02_nlp_w2s", {"tasks": []}, "tasks: List should have at least 1 item"),
+    ("02_nlp_w2s", {"tasks": ["chess_puzzles"]}, "task 'chess_puzzles' is not an NLP task"),
+    ("02_nlp_w2s", {"seeds": []}, "seeds: List should have at least 1 item"),
+    ("02_nlp_w2s", {"seeds": [0, -2]}, "seeds.1: Input should be greater than or equal to 0"),
+    ("02_nlp_w2s", {"seeds": 0}, "seeds: Input should be a valid list"),
+    ("02_nlp_w2s", {"ladder": "mikro"}, "unknown ladder 'mikro' (did you mean 'micro'?)"),
+    ("02_nlp_w2s", {"ladder": "./no/such/model,./neither"}, "does not exist"),
+    ("02_nlp_w2s", {"ladder": "minilm:2"}, "a ladder needs at least a weak and a strong one"),
+    ("02_nlp_w2s", {"ladder": "minilm:1,minilm:9"}, "MiniLM truncations are minilm:1 ... minilm:6"),
+    ("02_nlp_w2s", {"methods": ["bootstrapping"]}, "unknown method 'bootstrapping'; accepted: baseline"),
+    ("02_nlp_w2s", {"methods": []}, "methods: List should have at least 1 item"),
+    ("02_nlp_w2s", {"pairs": "every"}, "pairs: Input should be 'all', 'to_largest' or 'adjacent'"),
+    ("02_nlp_w2s", {"tasks": "sentiment"}, "tasks: Input should be a valid list"),
+    ("05_facilitation", {"teacher": "oracle"}, "teacher: Input should be 'student', 'zero_shot' or 'ceiling'"),
+    ("05_facilitation", {"other_teachers": ["student"]}, "other_teachers repeats the main teacher 'student'"),
+    ("05_facilitation", {"nlp_tasks": ["debate_wordnet"]}, "task 'debate_wordnet' is not an NLP task"),
+    ("05_facilitation", {"task": "sentiment"}, "task 'sentiment' is not a debate task"),
+    ("06_debate", {"judge_rung": "minilm-l2"}, "judge_rung 'minilm-l2' must be a rung of ladder 'smoke' below"),
+    ("06_debate", {"judge_rung": "tiny-xs"}, "accepted: minilm-l1"),
+    ("06_debate", {"protocols": ["debate", "market"]}, "protocols.1: Input should be 'debate', 'consultancy'"),
+    ("06_debate", {"protocols": ["debate", "debate"]}, "protocols: each at most once"),
+    ("06_debate", {"rounds": 0}, "rounds: Input should be greater than or equal to 1"),
+    ("06_debate", {"quotes_per_round": 9}, "quotes_per_round: Input should be less than or equal to 4"),
+    ("06_debate", {"judge": "human"}, "judge: Input should be 'pair', 'text' or 'lm'"),
+    ("06_debate", {"debater": "./missing-llm"}, "debater: 'extractive' or a causal LM"),
+    ("07_alignment", {"jury_size": 0}, "jury_size: Input should be greater than or equal to 1"),
+    ("07_alignment", {"protocol": "blind"}, "protocol: Input should be 'debate' or 'consultancy'"),
+    ("07_alignment", {"method": "boost"}, "unknown method 'boost'"),
+]
+
+
+@pytest.mark.parametrize("notebook,values,message", CASES, ids=[f"{c[0]}-{next(iter(c[1]))}" for c in CASES])
+def test_a_bad_value_is_one_precise_line(notebook, values, message):
+    with pytest.raises(config.ConfigError) as err:
+        config.validate(NOTEBOOK_PARAMS[notebook], values, where=notebook)
+    assert len(err.value.problems) == 1, err.value.problems
+    assert message in err.value.problems[0], err.value.problems[0]
+
+
+def test_there_are_at_least_thirty_cases():
+    assert len(CASES) >= 30
+
+
+def test_a_task_too_small_for_the_preset_is_rejected_with_the_split_sizes(task_dir):  # noqa: F811
+    (task_dir / "tiny.csv").write_text("text,label\n" + "".join(f"row {i},{i % 2}\n" for i in range(60)))
+    write_card(task_dir, "name: tiny\ndata: tiny.csv\n", name="tiny.yaml")
+    with pytest.raises(config.ConfigError, match="task 'tiny' is too small for preset 'smoke': splits A = "):
+        config.validate(NOTEBOOK_PARAMS["02_nlp_w2s"], {"tasks": ["tiny"]})
+
+
+def test_a_pairwise_task_is_sent_to_the_reward_modeling_notebook():
+    with pytest.raises(config.ConfigError, match="is not an NLP task"):
+        config.validate(NOTEBOOK_PARAMS["02_nlp_w2s"], {"tasks": ["rm_sentiment_pairs"]})
