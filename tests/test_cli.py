@@ -112,3 +112,37 @@ def test_reproduce_runs_the_notebooks_a_params_file_of_ones_own_names(tmp_path, 
 def test_preset_takes_names_and_points_files_to_params():
     result = _w2s("reproduce", "--preset", "/tmp/mine.yaml")
     assert result.returncode == 2 and "use --params /tmp/mine.yaml" in result.stderr
+
+
+def test_the_live_status_shows_the_running_step_its_progress_and_the_time_left(tmp_path, monkeypatch):
+    import os
+
+    from w2s_lib.progress import PROGRESS_ENV, progress
+
+    executed = tmp_path / "nb.ipynb"
+    status = runner.LiveStatus("[2/9] 02_nlp_w2s", executed, estimate=600.0, enabled=False)
+    with status:
+        # what a kernel reports while it pretrains (it inherits the progress file from the runner)
+        assert os.environ[PROGRESS_ENV]
+        with progress(total=300, desc="pretrain tiny-m on english", disable=True) as bar:
+            bar.update(150)
+            status.poll()
+            line = status.line()
+        status.poll()
+        after = status.line()
+    assert line.startswith("[2/9] 02_nlp_w2s · pretrain tiny-m on english ██████······ 150/300 · ")
+    assert "elapsed, ~9:" in line or "elapsed, ~10:" in line
+    assert "pretrain" not in after, "a closed step leaves the line"
+    assert PROGRESS_ENV not in os.environ
+
+
+def test_reproduce_prints_no_status_line_when_not_on_a_terminal(tmp_path, monkeypatch, capsys):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    _notebook(books / "01_data.ipynb", "x = 1", params="preset = 'smoke'\ntasks = []\nn_examples = 3\nseed = 0")
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("preset: smoke\nnotebooks:\n  01_data: {}\n")
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", books)
+    assert runner.reproduce(params=mine) == []
+    out = capsys.readouterr().out
+    assert "\r" not in out and "[1/1] 01_data ok" in out

@@ -25,6 +25,7 @@ from . import metrics
 from .data.registry import get_task, pool_stamp
 from .data.splits import Splits, make_splits, sizes_for_preset, working_universe
 from .models.ladder import Rung, check_available, get_ladder
+from .progress import progress
 from .store import Artifact, ArtifactSpec, ArtifactStore, default_store
 from .training.probe import ProbeConfig
 
@@ -325,15 +326,13 @@ def run_grid(tasks: Iterable[str], ladder: str, seeds: Iterable[int], preset: st
              methods: Iterable[str] = ("baseline",), pairs: str = "all", select: str = "last",
              store: ArtifactStore | None = None) -> pd.DataFrame:
     """One tidy row per (task, method, weak, strong, seed); every model comes from the store."""
-    from tqdm.auto import tqdm
-
     store = store or default_store()
     rungs = get_ladder(ladder)
     check_available(rungs)  # e.g. a hub ladder offline: fail now, not after the first model trained
     size = {r.name: r.non_embedding_params() for r in rungs}
     jobs = [(t, s) for t in tasks for s in seeds]
     rows = []
-    for task, seed in tqdm(jobs, desc="tasks x seeds"):
+    for task, seed in progress(jobs, desc="tasks x seeds", leave=True):
         data = task_data(task, preset, seed)
         grid = rung_pairs(rungs, pairs)
         # only the rungs the chosen pairs need: each weak supervisor and ceiling once

@@ -8,12 +8,19 @@ Rerunning after an interruption is cheap because every expensive step is in the 
 from __future__ import annotations
 
 import fnmatch
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import ConfigError, check_params_file, notebook_parameters, read_params_file
 from .paths import NOTEBOOKS_DIR, PARAMS_DIR, build_dir, results_dir
+from .progress import PROGRESS_ENV
 
 
 @dataclass
@@ -64,7 +71,7 @@ def _failure_from(book: Path, err: Exception) -> NotebookFailure:
 
 
 def reproduce(preset: str | None = None, only: str | None = None, log=print,
-              params: str | Path | None = None) -> list[NotebookFailure]:
+              params: str | Path | None = None, live: bool | None = None) -> list[NotebookFailure]:
     """Run the notebooks a params file names, in order; return the failures (empty when all passed).
 
     ``preset`` picks ``params/<preset>.yaml``; ``params`` is a file of one's own. Executed
@@ -103,19 +110,148 @@ def reproduce(preset: str | None = None, only: str | None = None, log=print,
 
     out_dir = build_dir() / path.stem
     out_dir.mkdir(parents=True, exist_ok=True)
+    timings = _read_timings(out_dir)
+    live = live_status() if live is None else live
     failures: list[NotebookFailure] = []
+    started = time.perf_counter()
     for i, (book, values) in enumerate(plan.items(), 1):
         start = time.perf_counter()
-        log(f"[{i}/{len(plan)}] {book.stem} ...")
-        try:
-            papermill.execute_notebook(str(book), str(out_dir / book.name), parameters=values,
-                                       cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False,
-                                       kernel_name="python3")
-            status = "ok"
-        except Exception as err:  # noqa: BLE001 - every failure is collected, none stops the run
-            failures.append(_failure_from(book, err))
-            status = "FAILED"
-        log(f"[{i}/{len(plan)}] {book.stem} {status} ({time.perf_counter() - start:.0f} s)")
-    log(f"executed notebooks: {out_dir}")
+        label = f"[{i}/{len(plan)}] {book.stem}"
+        log(f"{label} ..." + (f" (last time {_clock(timings[book.stem])})" if book.stem in timings else ""))
+        with LiveStatus(label, out_dir / book.name, timings.get(book.stem), enabled=live):
+            try:
+                papermill.execute_notebook(str(book), str(out_dir / book.name), parameters=values,
+                                           cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False,
+                                           kernel_name="python3")
+                status = "ok"
+            except Exception as err:  # noqa: BLE001 - every failure is collected, none stops the run
+                failures.append(_failure_from(book, err))
+                status = "FAILED"
+        wall = time.perf_counter() - start
+        if status == "ok":
+            timings[book.stem] = round(wall, 1)
+            _write_timings(out_dir, timings)
+        log(f"{label} {status} ({_clock(wall)})")
+    log(f"total {_clock(time.perf_counter() - started)}; executed notebooks: {out_dir}")
     log(f"figures and tables: {results_dir(data['preset'])}")
     return failures
+
+
+# ----------------------------------------------------------------------------- live status
+
+TIMINGS = "timings.json"
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds} s"
+
+
+def _read_timings(out_dir: Path) -> dict:
+    try:
+        return json.loads((out_dir / TIMINGS).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_timings(out_dir: Path, timings: dict) -> None:
+    tmp = out_dir / f".{TIMINGS}.tmp"
+    tmp.write_text(json.dumps(timings, indent=1, sort_keys=True))
+    os.replace(tmp, out_dir / TIMINGS)
+
+
+def live_status() -> bool:
+    """A status line only on a terminal, and never in CI logs."""
+    return sys.stdout.isatty() and not os.environ.get("CI")
+
+
+class LiveStatus:
+    """While a notebook runs in its kernel: one terminal line with the cell, the innermost running
+    step and its progress (reported by :mod:`w2s_lib.progress`), the time elapsed and — from the
+    previous run — the time left."""
+
+    def __init__(self, label: str, executed: Path, estimate: float | None, enabled: bool):
+        self.label, self.executed, self.estimate, self.enabled = label, executed, estimate, enabled
+        self.steps: dict[str, dict] = {}
+        self._offset, self._stop = 0, threading.Event()
+        self._file: Path | None = None
+
+    def __enter__(self) -> "LiveStatus":
+        handle, name = tempfile.mkstemp(prefix="w2s-progress-", suffix=".jsonl")
+        os.close(handle)
+        self._file = Path(name)
+        self._previous = os.environ.get(PROGRESS_ENV)
+        os.environ[PROGRESS_ENV] = name  # the kernel inherits it
+        self._start = time.perf_counter()
+        if self.enabled:
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self.enabled:
+            self._thread.join(2)
+            sys.stdout.write("\r\033[K")
+            sys.stdout.flush()
+        if self._previous is None:
+            os.environ.pop(PROGRESS_ENV, None)
+        else:
+            os.environ[PROGRESS_ENV] = self._previous
+        self._file.unlink(missing_ok=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self.poll()
+            sys.stdout.write("\r\033[K" + self.line()[: shutil.get_terminal_size((120, 20)).columns - 1])
+            sys.stdout.flush()
+
+    def poll(self) -> None:
+        try:
+            with open(self._file) as f:
+                f.seek(self._offset)
+                chunk = f.read()
+        except OSError:
+            return
+        complete = chunk[: chunk.rfind("\n") + 1]
+        self._offset += len(complete.encode())
+        for line in complete.splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event["event"] == "close":
+                self.steps.pop(event["id"], None)
+            else:
+                self.steps[event["id"]] = event
+
+    def cells(self) -> tuple[int, int] | None:
+        """(cells done, code cells) from the executed copy papermill keeps writing."""
+        try:
+            nb = json.loads(self.executed.read_text())
+        except (OSError, ValueError):
+            return None
+        code = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+        done = sum(c.get("metadata", {}).get("papermill", {}).get("status") == "completed" for c in code)
+        return done, len(code)
+
+    def line(self) -> str:
+        elapsed = time.perf_counter() - self._start
+        parts = [self.label]
+        cells = self.cells()
+        if cells:
+            parts.append(f"cell {min(cells[0] + 1, cells[1])}/{cells[1]}")
+        if self.steps:
+            step = max(self.steps.values(), key=lambda e: e["t"])  # the one that moved last
+            done = f"{step['n']}/{step['total']}" if step.get("total") else f"{step['n']}"
+            bar = ""
+            if step.get("total"):
+                filled = int(12 * step["n"] / max(1, step["total"]))
+                bar = " " + "█" * filled + "·" * (12 - filled)
+            parts.append(f"{step['desc']}{bar} {done}")
+        timing = f"{_clock(elapsed)} elapsed"
+        if self.estimate:
+            timing += f", ~{_clock(max(0.0, self.estimate - elapsed))} left" if elapsed < self.estimate else \
+                ", longer than last time"
+        parts.append(timing)
+        return " · ".join(parts)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .. import metrics
+from ..progress import progress
 from ..store import ArtifactSpec, ArtifactStore, default_store
 from .items import DebateItem, items_fingerprint
 from .protocols import Protocol
@@ -160,14 +161,12 @@ def debate_setup(task: str, preset: str, ladder: str, judge: str = "pair", judge
 def run_protocols(task: str, preset: str, seeds: Sequence[int], protocols: Sequence[Protocol],
                   setup: DebateSetup, store: ArtifactStore | None = None) -> list[ProtocolRun]:
     """Every protocol and seed: a judge trained on A's transcripts, D on the fixed test set."""
-    from tqdm.auto import tqdm
-
     from ..data.splits import make_splits, sizes_for_preset
 
     runs = []
     sizes = sizes_for_preset(task, preset)
     jobs = [(seed, p) for seed in seeds for p in protocols]
-    for seed, protocol in tqdm(jobs, desc="protocols x seeds"):
+    for seed, protocol in progress(jobs, desc="protocols x seeds", leave=True):
         splits = make_splits(task, seed, sizes)
         train = [setup.items[i] for i in splits.A["id"]]
         test = [setup.items[i] for i in splits.test["id"]]

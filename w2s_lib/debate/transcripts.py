@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Sequence
 
+from ..progress import progress
 from ..store import ArtifactSpec, ArtifactStore, default_store
 from .items import ORDERS, DebateItem, items_fingerprint
 from .protocols import Protocol
@@ -79,13 +80,10 @@ def _check(record: dict):
 def transcripts(items: Sequence[DebateItem], debater, protocol: Protocol, seed: int,
                 store: ArtifactStore | None = None, shard: int = SHARD) -> list[dict]:
     """Records for every item in both orders, read from the store or produced shard by shard."""
-    from tqdm.auto import tqdm
-
     store = store or default_store()
     records: list[dict] = []
     starts = range(0, len(items), shard)
-    quiet = {"disable": True} if len(starts) < 2 else {}  # otherwise TQDM_DISABLE decides
-    for start in tqdm(starts, desc=f"{protocol.name} transcripts", leave=False, **quiet):
+    for start in progress(starts, desc=f"{protocol.name} transcripts", disable=len(starts) < 2):
         part = list(items[start: start + shard])
         spec = ArtifactSpec("debate_transcripts", TRANSCRIPTS_VERSION,
                             {"protocol": protocol.key(), "debater": debater.key() if protocol.has_debaters else None,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..progress import progress
 from ..store import ArtifactSpec, ArtifactStore, default_store
 from .ladder import Rung
 
@@ -110,7 +111,6 @@ def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = N
 
     def build(tmp: Path) -> dict:
         import torch
-        from tqdm.auto import tqdm
         from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
 
         from ..training.checkpoint import Checkpointer
@@ -140,8 +140,7 @@ def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = N
             model.load_state_dict(saved["model"]), optim.load_state_dict(saved["optim"])
             sched.load_state_dict(saved["sched"])
             losses, start = saved["losses"], saved["step"]
-        for step in tqdm(range(start, steps), initial=start, total=steps, desc=f"pretrain {rung.name} on {corpus}",
-                         leave=False):
+        for step in progress(range(start, steps), initial=start, total=steps, desc=f"pretrain {rung.name} on {corpus}"):
             idx = order[(step * BATCH_SIZE + torch.arange(BATCH_SIZE)) % len(order)]
             batch = blocks[idx].to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):

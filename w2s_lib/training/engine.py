@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..losses import make_loss, make_pairwise_loss
+from ..progress import progress
 from .checkpoint import Checkpointer
 from .seeding import seed_everything
 
@@ -102,8 +103,6 @@ def _fit(model: torch.nn.Module, n: int, step_loss: Callable[[torch.nn.Module, l
          cfg: TrainConfig, evaluate: Callable[[], float] | None, desc: str, accelerator,
          lengths: np.ndarray | None = None) -> dict:
     """The shared loop: length-grouped shuffled batches, AdamW, cosine schedule, optional selection."""
-    from tqdm.auto import tqdm
-
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(n / cfg.batch_size)
@@ -123,7 +122,7 @@ def _fit(model: torch.nn.Module, n: int, step_loss: Callable[[torch.nn.Module, l
         first_epoch, skip = saved["epoch"], saved["batch"]
         generator.set_state(saved["generator"])
         torch.set_rng_state(saved["rng"])  # dropout draws continue where they stopped
-    with tqdm(total=total, initial=step, desc=desc, leave=False) as bar:
+    with progress(total=total, initial=step, desc=desc) as bar:
         for epoch in range(first_epoch, cfg.epochs):
             model.train()
             epoch_generator = generator.get_state()  # the epoch's batch order can be drawn again from here

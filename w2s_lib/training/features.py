@@ -18,6 +18,7 @@ import numpy as np
 
 from ..models.ladder import Rung
 from ..models.sources import MINILM_LAYERS, MINILM_PREFIX
+from ..progress import progress
 from ..store import ArtifactSpec, ArtifactStore, default_store
 
 FEATURES_VERSION = 2
@@ -33,8 +34,6 @@ def texts_fingerprint(texts: Sequence[str]) -> str:
 
 def _extract(rung: Rung, corpus: str, texts: Sequence[str], all_layers: bool, store, batch_size: int):
     import torch
-    from tqdm.auto import tqdm
-
     from ..models.backbone import load_backbone, load_tokenizer_for
     from ..models.heads import pool
     from .engine import Encoded
@@ -46,7 +45,7 @@ def _extract(rung: Rung, corpus: str, texts: Sequence[str], all_layers: bool, st
     order = np.argsort(data.lengths, kind="stable")
     chunks, index = [], []
     with torch.inference_mode():
-        for start in tqdm(range(0, len(order), batch_size), desc=f"features {rung.name}", leave=False):
+        for start in progress(range(0, len(order), batch_size), desc=f"features {rung.name}"):
             idx = order[start: start + batch_size].tolist()
             ids, mask = data.batch(idx, device)
             out = model(input_ids=ids, attention_mask=mask, output_hidden_states=all_layers)
