@@ -28,6 +28,7 @@ from .models.ladder import Rung, check_available, get_ladder
 from .progress import progress
 from .store import Artifact, ArtifactSpec, ArtifactStore, default_store
 from .training.probe import ProbeConfig
+from .training.seeding import train_threads
 
 PIPELINE_VERSION = 2
 FITTED_PROBE = "_probe"  # where fit_and_label hands back a view probe, to be stored with its labels
@@ -238,7 +239,9 @@ def _model_artifact(role: str, rung: Rung, data: TaskData, seed: int, train_spli
     store = store or default_store()
     config = {"role": role, "task": data.task, "rung": rung.key_config(), "train_split": train_split,
               "loss": loss, "loss_options": loss_options or {}, "select": select,
-              "view": data.view.key() if data.view is not None else None}
+              "view": data.view.key() if data.view is not None else None,
+              # finetuning sums gradients over a fixed number of threads (probes use one)
+              "threads": train_threads() if rung.train_mode != "probe" and data.view is None else None}
     spec = ArtifactSpec("model_labels", PIPELINE_VERSION, config,
                         inputs=(supervisor.key,) if supervisor else (),
                         splits=data.splits.fingerprint(labels=ground_truth), seed=seed)

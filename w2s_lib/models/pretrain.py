@@ -15,6 +15,7 @@ import numpy as np
 
 from ..progress import progress
 from ..store import ArtifactSpec, ArtifactStore, default_store
+from ..training.seeding import torch_threads, train_threads
 from .ladder import Rung
 
 CORPORA = ("english", "chess")
@@ -106,10 +107,14 @@ def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = N
     blocks_art = token_blocks_artifact(corpus, store)
     spec = ArtifactSpec("pretrain_lm", PRETRAIN_VERSION,
                         {"rung": rung.identity(), "corpus": corpus, "block": BLOCK_SIZE,
-                         "batch": BATCH_SIZE, "lr": PRETRAIN_LR},
+                         "batch": BATCH_SIZE, "lr": PRETRAIN_LR, "threads": train_threads()},
                         inputs=(tok_art.key, blocks_art.key), seed=seed)
 
     def build(tmp: Path) -> dict:
+        with torch_threads(train_threads()):
+            return pretrain(tmp)
+
+    def pretrain(tmp: Path) -> dict:
         import torch
         from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
 

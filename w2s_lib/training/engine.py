@@ -19,7 +19,7 @@ import torch
 from ..losses import make_loss, make_pairwise_loss
 from ..progress import progress
 from .checkpoint import Checkpointer
-from .seeding import seed_everything
+from .seeding import seed_everything, torch_threads, train_threads
 
 Select = Literal["last", "weak_val"]
 
@@ -102,7 +102,13 @@ def length_grouped_batches(lengths: np.ndarray, batch_size: int, generator: torc
 def _fit(model: torch.nn.Module, n: int, step_loss: Callable[[torch.nn.Module, list[int], float], torch.Tensor],
          cfg: TrainConfig, evaluate: Callable[[], float] | None, desc: str, accelerator,
          lengths: np.ndarray | None = None) -> dict:
-    """The shared loop: length-grouped shuffled batches, AdamW, cosine schedule, optional selection."""
+    """The shared loop: length-grouped shuffled batches, AdamW, cosine schedule, optional selection,
+    on :func:`~w2s_lib.training.seeding.train_threads` threads on a CPU."""
+    with torch_threads(train_threads()):
+        return _fit_steps(model, n, step_loss, cfg, evaluate, desc, accelerator, lengths)
+
+
+def _fit_steps(model, n, step_loss, cfg, evaluate, desc, accelerator, lengths):
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(n / cfg.batch_size)

@@ -34,3 +34,10 @@ def torch_threads(n: int):
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def train_threads() -> int:
+    """Torch threads for training on a CPU (``W2S_TRAIN_THREADS``, 2 by default). A gradient summed
+    over 1 or 2 threads differs in its last bits, so the count is fixed — and recorded in the
+    artifact keys of everything trained with it — instead of following the machine."""
+    return int(os.environ.get("W2S_TRAIN_THREADS", "2"))
