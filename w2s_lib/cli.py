@@ -32,6 +32,32 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_grid(args: argparse.Namespace) -> int:
+    """The weak-to-strong grid of notebook 02 without the notebook: fills the store, so that it can
+    run data-parallel under ``accelerate launch`` / ``torchrun`` and the notebook then reads back."""
+    from .config import notebook_parameters
+    from .pipeline import run_grid
+    from .runner import params_file
+
+    try:
+        path = args.params or params_file(args.preset or "micro")
+        cfg = notebook_parameters(path, "02_nlp_w2s")
+    except ConfigError as err:
+        for line in err.problems:
+            print(line, file=sys.stderr)
+        return 2
+    from .notebook_params import NLPW2SParams
+
+    p = NLPW2SParams(**cfg)
+    runs = run_grid(p.tasks, p.ladder, p.seeds, p.preset, methods=p.methods, pairs=p.pairs)
+    import os
+
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"{len(runs)} runs stored ({len(p.tasks)} task(s) × {len(p.seeds)} seed(s)); "
+              f"`w2s reproduce` now reads them back")
+    return 0
+
+
 def cmd_check_params(args: argparse.Namespace) -> int:
     from .config import check_params_file
 
@@ -109,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a params file of your own (same format as params/micro.yaml)")
     p.add_argument("--only", default=None, help="glob or substring of notebook names, e.g. '02*'")
     p.set_defaults(func=cmd_reproduce)
+
+    p = sub.add_parser("grid", help="train the weak-to-strong grid of notebook 02 into the store "
+                                    "(works under accelerate launch / torchrun)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--preset", default=None)
+    which.add_argument("--params", default=None, metavar="FILE")
+    p.set_defaults(func=cmd_grid)
 
     p = sub.add_parser("check-params", help="validate params files; computes nothing")
     p.add_argument("files", nargs="+")

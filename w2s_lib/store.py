@@ -66,6 +66,11 @@ def _parse_owner(name: str) -> tuple[str, int] | None:
     return None
 
 
+def _world_size() -> int:
+    """How many processes a distributed launcher started (1 without one)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
 def _held(lock: Path) -> bool:
     """Whether a build holds this key's lock right now."""
     if not lock.exists():
@@ -222,6 +227,8 @@ class ArtifactStore:
         of metadata (metrics, sizes) stored in the manifest. Two processes asking for the same
         missing key never both build it: the second waits on the key's lock and reads the first's.
         """
+        if _world_size() > 1:
+            return self._get_or_build_together(spec, build)
         found = self.get(spec)
         if found is not None:
             return found
@@ -236,6 +243,32 @@ class ArtifactStore:
             found = self.get(spec)
         if found is None:
             raise StoreError(f"artifact {spec.key} was written to {final} but does not read back intact")
+        return found
+
+    def _get_or_build_together(self, spec: ArtifactSpec, build: Callable[[Path], dict | None]) -> Artifact:
+        """Under ``accelerate launch`` / ``torchrun`` every process runs the same build (training is
+        data-parallel across them); the first process stores the result, the others drop theirs."""
+        from .training.engine import make_accelerator
+
+        accelerator = make_accelerator()
+        accelerator.wait_for_everyone()
+        found = self.get(spec)
+        if found is None:
+            final = self.path_for(spec.key)
+            if accelerator.is_main_process:
+                if final.exists():
+                    self._discard(final, reason="damaged")
+                self._build(spec, build, final)
+            else:
+                scratch = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{spec.key}-{_owner()}-", dir=self.root))
+                try:
+                    build(scratch)
+                finally:
+                    shutil.rmtree(scratch, ignore_errors=True)
+            accelerator.wait_for_everyone()
+            found = self.get(spec)
+        if found is None:
+            raise StoreError(f"artifact {spec.key} was not stored by the main process")
         return found
 
     def _build(self, spec: ArtifactSpec, build: Callable[[Path], dict | None], final: Path) -> None:

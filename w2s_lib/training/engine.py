@@ -49,7 +49,9 @@ def make_accelerator():
     """bf16 autocast on a GPU, plain fp32 on a CPU; multi-GPU through ``accelerate launch``."""
     from accelerate import Accelerator
 
-    return Accelerator(mixed_precision="bf16" if torch.cuda.is_available() else "no")
+    gpu = torch.cuda.is_available()
+    # cpu=True lets several CPU processes (torchrun / accelerate launch) train together over gloo
+    return Accelerator(mixed_precision="bf16" if gpu else "no", cpu=not gpu)
 
 
 class Encoded:

@@ -37,7 +37,10 @@ def torch_threads(n: int):
 
 
 def train_threads() -> int:
-    """Torch threads for training on a CPU (``W2S_TRAIN_THREADS``, 2 by default). A gradient summed
+    """Torch threads for training on a CPU (``W2S_TRAIN_THREADS``, 1 by default). A gradient summed
     over 1 or 2 threads differs in its last bits, so the count is fixed — and recorded in the
-    artifact keys of everything trained with it — instead of following the machine."""
-    return int(os.environ.get("W2S_TRAIN_THREADS", "2"))
+    artifact keys of everything trained with it — instead of following the machine. One, because
+    the models trained on CPUs here are small: a second thread gains little on an idle 2-core
+    machine and costs up to 8× when the other core is busy (measured: a tiny GPT-2 finetune took
+    6.5 s on one thread and 52 s on two beside another job)."""
+    return int(os.environ.get("W2S_TRAIN_THREADS", "1"))
