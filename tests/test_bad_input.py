@@ -69,3 +69,80 @@ def test_a_task_too_small_for_the_preset_is_rejected_with_the_split_sizes(task_d
 def test_a_pairwise_task_is_sent_to_the_reward_modeling_notebook():
     with pytest.raises(config.ConfigError, match="is not an NLP task"):
         config.validate(NOTEBOOK_PARAMS["02_nlp_w2s"], {"tasks": ["rm_sentiment_pairs"]})
+
+
+# ----------------------------------------------------------------------------- a GPU where there is none
+
+@pytest.fixture
+def no_gpu(monkeypatch):
+    """This machine as a CPU-only one, whatever it really has."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+
+
+@pytest.mark.parametrize("asked", ["cuda", "cuda:0", "CUDA:1"])
+def test_a_gpu_asked_for_where_there_is_none_is_refused_naming_setting_machine_and_choices(asked, no_gpu,
+                                                                                          monkeypatch):
+    from w2s_lib.devices import DeviceError, check_device, resolve_device
+
+    monkeypatch.setenv("W2S_DEVICE", asked)
+    for call in (check_device, resolve_device):
+        with pytest.raises(DeviceError) as err:
+            call()
+        message = str(err.value)
+        assert message.startswith(f"W2S_DEVICE={asked} asks for a GPU, but this machine has only the CPU")
+        assert "accepted here: auto or cpu" in message
+
+
+def test_an_unknown_device_is_refused_with_the_accepted_values(monkeypatch):
+    from w2s_lib.devices import DeviceError, check_device
+
+    monkeypatch.setenv("W2S_DEVICE", "tpu")
+    with pytest.raises(DeviceError, match=r"W2S_DEVICE=tpu: unknown device 'tpu'; accepted: auto .*, cpu, cuda, cuda:N"):
+        check_device()
+
+
+def test_a_gpu_number_the_machine_lacks_is_refused_with_the_numbers_it_has(monkeypatch):
+    import torch
+
+    from w2s_lib.devices import DeviceError, check_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(DeviceError, match=r"asks for GPU 2, .* 1 GPU\(s\): cuda:0; accepted here: auto, cpu, cuda, cuda:0$"):
+        check_device("cuda:2")
+    assert check_device("cuda:0") == "cuda:0"
+
+
+def test_usable_device_settings_resolve(no_gpu, monkeypatch):
+    from w2s_lib.devices import resolve_device
+
+    for value in ("", "auto", "cpu", " CPU "):
+        monkeypatch.setenv("W2S_DEVICE", value)
+        assert resolve_device().type == "cpu"
+    monkeypatch.delenv("W2S_DEVICE")
+    assert resolve_device().type == "cpu"
+
+
+def test_reproduce_grid_and_check_params_refuse_a_missing_gpu_before_any_compute(no_gpu, monkeypatch, capsys):
+    import papermill
+
+    from w2s_lib import cli, pipeline, runner
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("compute started despite a bad W2S_DEVICE")
+
+    monkeypatch.setattr(papermill, "execute_notebook", must_not_run)
+    monkeypatch.setattr(pipeline, "run_grid", must_not_run)
+    monkeypatch.setenv("W2S_DEVICE", "cuda")
+    with pytest.raises(config.ConfigError) as err:
+        runner.reproduce("smoke", log=lambda *_: None)
+    assert len(err.value.problems) == 1 and err.value.problems[0].startswith("W2S_DEVICE=cuda asks for a GPU")
+    assert cli.main(["reproduce", "--preset", "smoke"]) == 2
+    assert cli.main(["grid", "--preset", "smoke"]) == 2
+    assert cli.main(["check-params", str(runner.PARAMS_DIR / "smoke.yaml")]) == 1
+    out = capsys.readouterr()
+    assert out.err.count("W2S_DEVICE=cuda asks for a GPU") == 2
+    assert "W2S_DEVICE=cuda asks for a GPU" in out.out

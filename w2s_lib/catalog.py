@@ -34,8 +34,9 @@ NOTEBOOKS: tuple[NotebookEntry, ...] = (
     NotebookEntry("07_alignment", "Alignment Ψ: debate-trained judges as the strong model's supervisor",
                   ("tables/table2_framework.csv (psi, phi_psi)", "figures/fig5_error_types",
                    "tables/error_types.csv")),
-    NotebookEntry("08_analyses", "Concept saliency and imitation vs generalization",
-                  ("figures/fig4_concept_saliency", "tables/table3_imitation.csv")),
+    NotebookEntry("08_analyses", "Concept saliency, imitation vs generalization, overfitting to weak labels",
+                  ("figures/fig4_concept_saliency", "tables/concept_saliency.csv", "tables/table3_imitation.csv",
+                   "figures/fig_overfitting", "tables/overfitting_curve.csv")),
     NotebookEntry("09_paper", "Every figure and table of the paper, from stored results",
                   ("all five figures and three tables",)),
 )

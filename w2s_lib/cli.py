@@ -32,24 +32,31 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+GRID_NOTEBOOKS = ("02_nlp_w2s", "03_chess_w2s", "04_reward_modeling_w2s")
+
+
 def cmd_grid(args: argparse.Namespace) -> int:
     """The weak-to-strong grid of notebook 02 without the notebook: fills the store, so that it can
     run data-parallel under ``accelerate launch`` / ``torchrun`` and the notebook then reads back."""
     from .config import notebook_parameters
+    from .devices import device_problems
     from .pipeline import run_grid
     from .runner import params_file
 
     try:
+        problems = device_problems()  # W2S_DEVICE, before any compute
+        if problems:
+            raise ConfigError(problems)
         path = args.params or params_file(args.preset or "micro")
-        cfg = notebook_parameters(path, "02_nlp_w2s")
+        cfg = notebook_parameters(path, args.notebook)
     except ConfigError as err:
         for line in err.problems:
             print(line, file=sys.stderr)
         return 2
-    from .notebook_params import NLPW2SParams
+    from .notebook_params import NOTEBOOK_PARAMS
 
-    p = NLPW2SParams(**cfg)
-    runs = run_grid(p.tasks, p.ladder, p.seeds, p.preset, methods=p.methods, pairs=p.pairs)
+    p = NOTEBOOK_PARAMS[args.notebook](**cfg)
+    runs = run_grid(p.tasks, p.ladder, p.seeds, p.preset, methods=p.methods, pairs=p.pairs, lm_steps=p.lm_steps)
     import os
 
     if int(os.environ.get("RANK", "0")) == 0:
@@ -58,10 +65,55 @@ def cmd_grid(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    """Pretrain the tiny rungs of a ladder on each corpus; ``--check`` retrains them from scratch
+    and compares with the committed copies, ``--commit`` stores fresh ones as the committed copies."""
+    import tempfile
+    from pathlib import Path
+
+    from .models import pretrain as P
+    from .models.ladder import get_ladder
+    from .store import ArtifactStore, default_store
+
+    rungs = [r for r in get_ladder(args.ladder) if r.family == "tiny_gpt2"]
+    if args.rung:
+        rungs = [r for r in rungs if r.name in args.rung]
+    corpora = args.corpus or list(P.CORPORA)
+    failures = 0
+    with tempfile.TemporaryDirectory(prefix="w2s-pretrain-") as scratch:
+        fresh_store = ArtifactStore(Path(scratch))
+        for corpus in corpora:
+            for rung in rungs:
+                if not (args.check or args.commit):
+                    art = P.pretrained_artifact(rung, corpus, default_store())
+                    print(f"{rung.name} on {corpus}: {art.key} final loss {art.meta.get('final_loss', float('nan')):.3f}"
+                          f"{' (committed copy)' if art.meta.get('from_committed') else ''}", flush=True)
+                    continue
+                fresh = P.pretrained_artifact(rung, corpus, fresh_store, use_committed=False)
+                committed = P.COMMITTED_DIR / fresh.key
+                if args.commit:
+                    print(f"{rung.name} on {corpus}: committed to {P.commit_pretrained(fresh)}", flush=True)
+                    continue
+                if not (committed / P.WEIGHTS_FILE).exists():
+                    print(f"{rung.name} on {corpus}: no committed copy for {fresh.key}", flush=True)
+                    failures += 1
+                    continue
+                diff = P.weights_difference(fresh.path, committed)
+                ok = diff <= args.atol
+                failures += not ok
+                print(f"{rung.name} on {corpus}: rebuilt {fresh.key}, largest weight difference from the "
+                      f"committed copy {diff:.3g} ({'matches' if ok else 'DIFFERS'})", flush=True)
+    return 1 if failures else 0
+
+
 def cmd_check_params(args: argparse.Namespace) -> int:
     from .config import check_params_file
+    from .devices import device_problems
 
     status = 0
+    for line in device_problems():  # the W2S_DEVICE setting these parameters would run on
+        print(line)
+        status = 1
     for path in args.files:
         problems = check_params_file(path)
         for line in problems:
@@ -141,7 +193,20 @@ def build_parser() -> argparse.ArgumentParser:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--preset", default=None)
     which.add_argument("--params", default=None, metavar="FILE")
+    p.add_argument("--notebook", default="02_nlp_w2s", choices=GRID_NOTEBOOKS,
+                   help="whose grid: NLP (02), chess (03) or reward modeling (04)")
     p.set_defaults(func=cmd_grid)
+
+    p = sub.add_parser("pretrain", help="pretrain a ladder's tiny rungs (uses committed copies); "
+                                        "--check rebuilds and compares with them")
+    p.add_argument("--ladder", default="micro")
+    p.add_argument("--rung", action="append", help="only this rung (repeatable)")
+    p.add_argument("--corpus", action="append", choices=("english", "chess"), help="only this corpus (repeatable)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true", help="retrain from scratch and compare with the committed copies")
+    mode.add_argument("--commit", action="store_true", help="retrain from scratch and commit the result")
+    p.add_argument("--atol", type=float, default=0.0, help="largest weight difference --check accepts")
+    p.set_defaults(func=cmd_pretrain)
 
     p = sub.add_parser("check-params", help="validate params files; computes nothing")
     p.add_argument("files", nargs="+")

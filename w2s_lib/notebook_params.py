@@ -126,11 +126,49 @@ class NLPW2SParams(Params):
     seeds: Seeds = Field(default_factory=lambda: [0])
     methods: Annotated[list[MethodName], Field(min_length=1)] = Field(default_factory=lambda: ["baseline"])
     pairs: Pairs = "all"
+    lm_steps: Annotated[int, Field(ge=1, le=100_000)] = 20  # generative method: LM finetuning steps
 
     @model_validator(mode="after")
     def _sizes(self) -> "NLPW2SParams":
         check_split_sizes(self.tasks, self.preset)
         return self
+
+
+def _chess_task(name: str) -> str:
+    from .data.registry import get_task, task_names
+
+    spec = get_task(name)
+    accepted = [n for n in task_names(domain="chess") if get_task(n).kind == "binary"]
+    if spec.domain != "chess" or spec.kind != "binary":
+        raise ValueError(f"task {name!r} is not a binary chess task; accepted: {', '.join(accepted)}"
+                         + (" (generative chess tasks are scored by the generative method's LM, not here)"
+                            if spec.domain == "chess" else ""))
+    return name
+
+
+def _reward_task(name: str) -> str:
+    from .data.registry import get_task, task_names
+
+    spec = get_task(name)
+    if spec.kind != "pairwise":
+        pairwise = [n for n in task_names() if get_task(n).kind == "pairwise"]
+        raise ValueError(f"task {name!r} is {spec.kind}; reward models learn pairwise preferences: "
+                         f"{', '.join(pairwise)}")
+    return name
+
+
+ChessTaskName = Annotated[str, AfterValidator(_task_or_error), AfterValidator(_chess_task)]
+RewardTaskName = Annotated[str, AfterValidator(_task_or_error), AfterValidator(_reward_task)]
+
+
+class ChessW2SParams(NLPW2SParams):
+    tasks: Annotated[list[ChessTaskName], Field(min_length=1)] = Field(default_factory=lambda: ["chess_puzzles"])
+
+
+class RewardW2SParams(NLPW2SParams):
+    tasks: Annotated[list[RewardTaskName], Field(min_length=1)] = Field(
+        default_factory=lambda: ["rm_sentiment_pairs"])
+    human_raters: bool = True  # VADER single raters as weak supervisors (rm_sentiment_pairs)
 
 
 ProtocolName = Literal["debate", "consultancy", "blind", "oracle"]
@@ -178,6 +216,7 @@ class FacilitationParams(Params):
     teacher: TeacherName = "student"
     other_teachers: list[TeacherName] = Field(default_factory=lambda: ["zero_shot", "ceiling"])
     nlp_tasks: list[NLPTaskName] = Field(default_factory=lambda: ["sentiment"])
+    nlp_ladder: LadderName = "smoke"  # the ladder of nlp_tasks (notebook 02's: its models are reused)
 
     @model_validator(mode="after")
     def _check(self) -> "FacilitationParams":
@@ -206,13 +245,65 @@ class AlignmentParams(Params):
         return self
 
 
+def _concept_task(name: str) -> str:
+    from .data.registry import get_task, task_names
+
+    if get_task(name).domain != "concepts":
+        raise ValueError(f"task {name!r} is not a concept (probing) task; concept tasks: "
+                         f"{', '.join(task_names(domain='concepts'))}")
+    return name
+
+
+ConceptTaskName = Annotated[str, AfterValidator(_task_or_error), AfterValidator(_concept_task)]
+
+
+class AnalysesParams(Params):
+    preset: Preset = "smoke"
+    task: NLPTaskName = "sentiment"
+    ladder: LadderName = "smoke"
+    weak_rung: str = ""  # the weak supervisor; empty: the second-smallest rung (smallest of two)
+    seeds: Seeds = Field(default_factory=lambda: [0])
+    concepts: Annotated[list[ConceptTaskName], Field(min_length=1)] = Field(
+        default_factory=lambda: ["concept_sentiment", "concept_genre", "concept_intensity", "concept_controversy"])
+    probe_train: Annotated[int, Field(ge=20)] = 100
+    probe_test: Annotated[int, Field(ge=20)] = 100
+    finetune_examples: Annotated[int, Field(ge=0)] = 0  # rows of B; 0: all of B
+    finetune_epochs: Annotated[int, Field(ge=1, le=20)] = 2
+    finetune_lr: Annotated[float, Field(gt=0, le=0.1)] = 0.001
+    last_k: Annotated[int, Field(ge=1, le=48)] = 1
+    eval_examples: Annotated[int, Field(ge=0)] = 0  # test items scoring the finetuned models; 0: all
+    overfit_epochs: Annotated[int, Field(ge=0, le=500)] = 0  # 0: the ladder's probe setting
+
+    @model_validator(mode="after")
+    def _check(self) -> "AnalysesParams":
+        from .models.ladder import get_ladder
+
+        names = [r.name for r in get_ladder(self.ladder)]
+        if self.weak_rung and self.weak_rung not in names[:-1]:
+            raise ValueError(f"weak_rung {self.weak_rung!r} must be a rung of ladder {self.ladder!r} below the "
+                             f"strongest; accepted: {', '.join(names[:-1])}")
+        if len(set(self.concepts)) != len(self.concepts):
+            raise ValueError(f"concepts: each at most once (got {self.concepts})")
+        check_split_sizes([self.task], self.preset)
+        return self
+
+
+class PaperParams(Params):
+    preset: Preset = "smoke"
+    refresh_gallery: bool = False
+
+
 NOTEBOOK_PARAMS: dict[str, type[Params]] = {
     "00_overview": OverviewParams,
     "01_data": DataParams,
     "02_nlp_w2s": NLPW2SParams,
+    "03_chess_w2s": ChessW2SParams,
+    "04_reward_modeling_w2s": RewardW2SParams,
     "05_facilitation": FacilitationParams,
     "06_debate": DebateParams,
     "07_alignment": AlignmentParams,
+    "08_analyses": AnalysesParams,
+    "09_paper": PaperParams,
 }
 
 

@@ -42,6 +42,7 @@ class Method:
     loss: str
     loss_options: dict = field(default_factory=dict)
     description: str = ""
+    kind: str = "loss"   # "loss": a student trained with ``loss``; "bootstrap", "generative": see w2s_methods
 
 
 METHODS: dict[str, Method] = {
@@ -50,6 +51,12 @@ METHODS: dict[str, Method] = {
                        description="auxiliary confidence loss (α → 0.75 over the first 20 % of steps)"),
     "aux_conf_openai": Method("aux_conf_openai", "aux_conf", {"schedule": "openai"},
                               description="auxiliary confidence loss, OpenAI code schedule (0.5, jump at 10 %)"),
+    "bootstrap": Method("bootstrap", "xent", kind="bootstrap",
+                        description="a chain weak → intermediate rung(s) → strong, each step labelling the next "
+                                    "step's fresh part of B"),
+    "generative": Method("generative", "xent", kind="generative",
+                         description="the strong rung first trains with its own LM objective (masked LM for "
+                                     "encoders) on the task's unlabelled inputs, test excluded"),
 }
 
 
@@ -86,6 +93,12 @@ class TaskData:
 
     def with_view(self, view) -> "TaskData":
         return TaskData(self.task, self.kind, self.splits, self.universe, view)
+
+    def with_splits(self, **frames: pd.DataFrame) -> "TaskData":
+        """The same task with some splits replaced (e.g. B cut into the parts of a bootstrap chain)."""
+        from dataclasses import replace
+
+        return TaskData(self.task, self.kind, replace(self.splits, **frames), self.universe, self.view)
 
     @functools.cached_property
     def row_of(self) -> dict[str, int]:
@@ -285,11 +298,19 @@ def strong_ceiling(rung: Rung, data: TaskData, seed: int, store=None) -> Artifac
                            lambda: (data.labels("B").astype(np.float32), None), ground_truth=("B",), store=store)
 
 
+def labels_by_id(art: Artifact) -> pd.Series:
+    """P(label 1) per id over every split a model labelled (splits are disjoint: ids are unique)."""
+    frame = _labels_table(str(art.file("labels.parquet")), art.file("manifest.json").stat().st_mtime)
+    return pd.Series(frame["prob"].to_numpy(), index=frame["id"].to_numpy())
+
+
 def student_targets(data: TaskData, supervisor: Artifact) -> tuple[np.ndarray, np.ndarray]:
-    """The supervisor's soft labels on B and val, aligned to the split order: nothing else."""
-    b = read_labels(supervisor, "B").loc[data.splits.B["id"]].to_numpy(np.float32)
-    v = read_labels(supervisor, "val").loc[data.splits.val["id"]].to_numpy(np.float32)
-    return b, v
+    """The supervisor's soft labels on B and val, aligned to the split order: nothing else.
+    (Looked up by id, whichever split the supervisor labelled them in: a bootstrap step's
+    examples are the previous step's extra split.)"""
+    probs = labels_by_id(supervisor)
+    return (probs.loc[data.splits.B["id"]].to_numpy(np.float32),
+            probs.loc[data.splits.val["id"]].to_numpy(np.float32))
 
 
 def w2s_student(rung: Rung, data: TaskData, seed: int, supervisor: Artifact, method: Method,
@@ -327,8 +348,9 @@ def rung_pairs(rungs: Sequence[Rung], pairs: str) -> list[tuple[Rung, Rung]]:
 
 def run_grid(tasks: Iterable[str], ladder: str, seeds: Iterable[int], preset: str,
              methods: Iterable[str] = ("baseline",), pairs: str = "all", select: str = "last",
-             store: ArtifactStore | None = None) -> pd.DataFrame:
-    """One tidy row per (task, method, weak, strong, seed); every model comes from the store."""
+             store: ArtifactStore | None = None, lm_steps: int | None = None) -> pd.DataFrame:
+    """One tidy row per (task, method, weak, strong, seed); every model comes from the store.
+    ``lm_steps``: the LM finetuning budget of the ``generative`` method (its default otherwise)."""
     store = store or default_store()
     rungs = get_ladder(ladder)
     check_available(rungs)  # e.g. a hub ladder offline: fail now, not after the first model trained
@@ -344,9 +366,17 @@ def run_grid(tasks: Iterable[str], ladder: str, seeds: Iterable[int], preset: st
         for method in methods:
             m = get_method(method)
             for w, s in grid:
-                student = w2s_student(s, data, seed, weak[w.name], m, select, store)
-                rows.append({"domain": get_task(task).domain, "task": task, "method": method,
-                             "weak_model": w.name, "strong_model": s.name, "weak_size": size[w.name],
-                             "strong_size": size[s.name], "seed": seed,
-                             **evaluate_run(data, weak[w.name], student, ceiling[s.name])})
+                common = {"domain": get_task(task).domain, "task": task, "method": method,
+                          "weak_model": w.name, "strong_model": s.name, "weak_size": size[w.name],
+                          "strong_size": size[s.name], "seed": seed}
+                if m.kind == "loss":
+                    student = w2s_student(s, data, seed, weak[w.name], m, select, store)
+                    rows.append({**common, **evaluate_run(data, weak[w.name], student, ceiling[s.name])})
+                    continue
+                from . import w2s_methods
+
+                result = w2s_methods.run_method(m, rungs, w, s, data, seed, weak[w.name], ceiling[s.name],
+                                                select=select, store=store, lm_steps=lm_steps)
+                if result is not None:  # e.g. bootstrapping a pair with no rung between
+                    rows.append({**common, **result})
     return pd.DataFrame(rows)

@@ -50,7 +50,8 @@ def _finish(fig, panels, title: str):
     import matplotlib.pyplot as plt
 
     for ax, _ in panels:
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
@@ -82,6 +83,65 @@ def pgr_vs_size(table: pd.DataFrame, method: str = "baseline", title: str = ""):
         ax.axhline(0, color="black", lw=0.8)
         ax.set_xlabel("strong model size (non-embedding parameters)")
         ax.set_ylabel("performance gap recovered (PGR)")
+    return _finish(fig, panels, title)
+
+
+def figure_weak(part: pd.DataFrame) -> str:
+    """The weak supervisor figures 1 and 3 follow across strong sizes: the domain's smallest weak
+    rung, which supervises every larger one (the widest range of strong sizes)."""
+    return _by_size(part, "weak_size", "weak_model")[0]
+
+
+def pgr_vs_size_by_method(table: pd.DataFrame, title: str = ""):
+    """Figure 1: PGR against strong-model size, one panel per domain, one line per method, all
+    supervised by the domain's smallest weak rung (:func:`figure_weak`).
+
+    With several tasks in a domain a point is the mean of per-task PGRs and its bar the tasks'
+    min–max; with one task the bar is the 95 % bootstrap CI over seeds. Flagged PGRs (ceiling
+    not above weak, or a gap under 2 points) are left out: they are not results.
+    """
+    fig, panels = _domain_panels(table)
+    for ax, part in panels:
+        weak = figure_weak(part)
+        ok = part[(part["weak_model"] == weak) & (part["pgr_flag"] == "ok")]
+        for method, rows in ok.groupby("method", sort=False):
+            g = rows.groupby(["strong_model", "strong_size"], as_index=False).agg(
+                pgr=("pgr", "mean"), lo=("pgr", "min"), hi=("pgr", "max"), n_tasks=("task", "nunique"),
+                ci_lo=("pgr_ci_low", "mean"), ci_hi=("pgr_ci_high", "mean")).sort_values("strong_size")
+            one_task = g["n_tasks"].to_numpy() == 1
+            lo = np.where(one_task, g["ci_lo"], g["lo"])
+            hi = np.where(one_task, g["ci_hi"], g["hi"])
+            yerr = np.vstack([g["pgr"] - lo, hi - g["pgr"]])
+            ax.errorbar(g["strong_size"], g["pgr"], yerr=np.nan_to_num(np.clip(yerr, 0, None)), marker="o",
+                        capsize=2, color=color(method), label=method)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_xlabel(f"strong model size (non-embedding parameters); weak: {weak}")
+        ax.set_ylabel("performance gap recovered (PGR)")
+        if ok.empty:
+            ax.text(0.5, 0.5, "no pair with a reliable gap", transform=ax.transAxes, ha="center", fontsize=8)
+    return _finish(fig, panels, title)
+
+
+def agreement_vs_size(table: pd.DataFrame, methods=("baseline", "aux_conf", "bootstrap"), title: str = ""):
+    """Figure 3: how often the student agrees with its weak supervisor on test, against strong
+    size, split into items the supervisor got right (solid) and wrong (dashed): high agreement
+    where the supervisor is wrong is imitation; low agreement there is generalization."""
+    fig, panels = _domain_panels(table[table["method"].isin(methods)])
+    for ax, part in panels:
+        weak = figure_weak(part)
+        rows = part[part["weak_model"] == weak]
+        for method in methods:
+            g = rows[rows["method"] == method].groupby(["strong_model", "strong_size"], as_index=False)[
+                ["agreement_weak_correct", "agreement_weak_wrong"]].mean().sort_values("strong_size")
+            if g.empty:
+                continue
+            ax.plot(g["strong_size"], g["agreement_weak_correct"], marker="o", color=color(method),
+                    label=f"{method}: weak right")
+            ax.plot(g["strong_size"], g["agreement_weak_wrong"], marker="x", ls="--", color=color(method),
+                    label=f"{method}: weak wrong")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel(f"strong model size (non-embedding parameters); weak: {weak}")
+        ax.set_ylabel("student–supervisor agreement (test)")
     return _finish(fig, panels, title)
 
 

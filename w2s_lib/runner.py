@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .config import ConfigError, check_params_file, notebook_parameters, read_params_file
+from .devices import device_problems
 from .paths import NOTEBOOKS_DIR, PARAMS_DIR, build_dir, results_dir
 from .progress import PROGRESS_ENV
 
@@ -82,7 +83,7 @@ def reproduce(preset: str | None = None, only: str | None = None, log=print,
     if (preset is None) == (params is None):
         raise ConfigError(["give either a preset name or a params file"])
     path = params_file(preset) if params is None else Path(params).expanduser().resolve()
-    problems = check_params_file(path)
+    problems = check_params_file(path) + device_problems()  # W2S_DEVICE too, before any compute
     if problems:
         raise ConfigError(problems)
     data = read_params_file(path)

@@ -37,7 +37,9 @@ def save_figure(fig, name: str, *, preset: str, seeds: Iterable[int], tables: It
     out.mkdir(parents=True, exist_ok=True)
     paths = {ext: out / f"{name}.{ext}" for ext in ("pdf", "png", "json")}
     for ext in ("pdf", "png"):
-        _atomic_write(paths[ext], lambda p, ext=ext: fig.savefig(p, format=ext))
+        # no creation date in the PDF: the same figure gives the same bytes (the sidecar says when)
+        _atomic_write(paths[ext], lambda p, ext=ext: fig.savefig(
+            p, format=ext, metadata={"CreationDate": None} if ext == "pdf" else None))
     _sidecar(paths["json"], provenance(figure=name, preset=preset, seeds=list(seeds),
                                        tables=list(tables), wall_time_s=wall_time_s, **extra))
     return paths

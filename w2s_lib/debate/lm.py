@@ -11,6 +11,7 @@ class CausalLM:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        from ..devices import resolve_device
         from ..models.sources import check_source, load_arguments
 
         check_source(source)
@@ -20,7 +21,7 @@ class CausalLM:
         self.tokenizer.truncation_side = "left"  # a prompt too long for the model keeps its end
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.device = resolve_device()  # W2S_DEVICE (default auto)
         dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
         self.model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **kwargs).to(self.device).eval()
         config = self.model.config

@@ -26,6 +26,10 @@ PRETRAIN_LR = 2e-3
 SPECIAL_TOKENS = {"eos": "<|endoftext|>", "pad": "<|pad|>"}
 TOKENIZER_VERSION = 1
 PRETRAIN_VERSION = 1
+# Pretrained rungs of the micro ladder, committed so a cold run need not spend minutes
+# pretraining them: one folder per artifact key, rebuilt and checked by ``w2s pretrain --check``.
+COMMITTED_DIR = Path(__file__).resolve().parents[1] / "resources" / "pretrained"
+WEIGHTS_FILE = "model.safetensors"
 
 
 @functools.cache
@@ -98,8 +102,13 @@ def token_blocks_artifact(corpus: str, store: ArtifactStore | None = None):
     return store.get_or_build(spec, build)
 
 
-def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = None, seed: int = 0):
-    """The rung pretrained with the language-model objective on ``corpus`` (a saved HF model)."""
+def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = None, seed: int = 0,
+                        use_committed: bool = True):
+    """The rung pretrained with the language-model objective on ``corpus`` (a saved HF model).
+
+    A committed copy under the same key (``resources/pretrained/<key>``) is used instead of
+    training when there is one: same key, same recipe, so the same weights (``w2s pretrain --check``
+    retrains and compares)."""
     if rung.family != "tiny_gpt2":
         raise ValueError(f"rung {rung.name} is not pretrained here (family {rung.family})")
     store = store or default_store()
@@ -111,6 +120,9 @@ def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = N
                         inputs=(tok_art.key, blocks_art.key), seed=seed)
 
     def build(tmp: Path) -> dict:
+        committed = COMMITTED_DIR / spec.key
+        if use_committed and (committed / WEIGHTS_FILE).exists():
+            return _copy_committed(committed, tmp)
         with torch_threads(train_threads()):
             return pretrain(tmp)
 
@@ -118,6 +130,7 @@ def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = N
         import torch
         from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
 
+        from ..devices import resolve_device
         from ..training.checkpoint import Checkpointer
         from ..training.seeding import seed_everything
 
@@ -129,7 +142,7 @@ def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = N
                             resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0,
                             bos_token_id=tokenizer.eos_token_id, eos_token_id=tokenizer.eos_token_id,
                             pad_token_id=tokenizer.pad_token_id)
-        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = resolve_device()  # W2S_DEVICE (default auto)
         model = GPT2LMHeadModel(config).to(device)
         optim = torch.optim.AdamW(model.parameters(), lr=PRETRAIN_LR, weight_decay=0.01)
         steps, warmup = rung.pretrain_steps, max(1, rung.pretrain_steps // 20)
@@ -164,3 +177,42 @@ def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = N
                 "non_embedding_params": rung.non_embedding_params()}
 
     return store.get_or_build(spec, build)
+
+
+def _copy_committed(committed: Path, tmp: Path) -> dict:
+    import json
+    import shutil
+
+    for file in committed.iterdir():
+        if file.name != "meta.json":
+            shutil.copy2(file, tmp / file.name)
+    return {**json.loads((committed / "meta.json").read_text()), "from_committed": True}
+
+
+def commit_pretrained(art, dest_root: Path = COMMITTED_DIR) -> Path:
+    """Copy a pretrained artifact's files (weights, config, tokenizer, training meta) to the
+    committed folder under its key."""
+    import json
+    import shutil
+
+    dest = dest_root / art.key
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    for file in art.path.iterdir():
+        if file.name not in ("manifest.json",) and file.is_file():
+            shutil.copy2(file, dest / file.name)
+    meta = {k: v for k, v in art.meta.items() if k != "from_committed"}
+    (dest / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    return dest
+
+
+def weights_difference(a: Path, b: Path) -> float:
+    """Largest absolute difference between two saved models' tensors (0.0: identical)."""
+    from safetensors.numpy import load_file
+
+    ta, tb = load_file(str(a / WEIGHTS_FILE)), load_file(str(b / WEIGHTS_FILE))
+    if ta.keys() != tb.keys():
+        return float("inf")
+    return max(float(np.max(np.abs(ta[k].astype(np.float64) - tb[k].astype(np.float64))))
+               if ta[k].size else 0.0 for k in ta)

@@ -47,9 +47,16 @@ class TrainConfig:
 
 def make_accelerator():
     """bf16 autocast on a GPU, plain fp32 on a CPU; multi-GPU through ``accelerate launch``."""
+    import os
+
     from accelerate import Accelerator
 
-    gpu = torch.cuda.is_available()
+    from ..devices import resolve_device
+
+    device = resolve_device()  # W2S_DEVICE (default auto)
+    gpu = device.type == "cuda"
+    if gpu and device.index is not None and int(os.environ.get("WORLD_SIZE", "1")) == 1:
+        torch.cuda.set_device(device)  # accelerate trains on the current GPU: make it the one asked for
     # cpu=True lets several CPU processes (torchrun / accelerate launch) train together over gloo
     return Accelerator(mixed_precision="bf16" if gpu else "no", cpu=not gpu)
 

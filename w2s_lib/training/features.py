@@ -34,11 +34,12 @@ def texts_fingerprint(texts: Sequence[str]) -> str:
 
 def _extract(rung: Rung, corpus: str, texts: Sequence[str], all_layers: bool, store, batch_size: int):
     import torch
+    from ..devices import resolve_device
     from ..models.backbone import load_backbone, load_tokenizer_for
     from ..models.heads import pool
     from .engine import Encoded
 
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = resolve_device()  # W2S_DEVICE (default auto)
     tokenizer = load_tokenizer_for(rung, corpus, store)
     model = load_backbone(rung, corpus, store).to(device).eval()
     data = Encoded(tokenizer, texts, rung.max_length)

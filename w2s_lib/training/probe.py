@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
@@ -64,12 +65,12 @@ def _standardiser(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.where(scale > 1e-6, scale, 1.0)
 
 
-def _train(n: int, d: int, n_out: int, batch_loss, cfg: ProbeConfig, evaluate=None):
+def _train(n: int, d: int, n_out: int, batch_loss, cfg: ProbeConfig, evaluate=None, on_epoch=None):
     with torch_threads(1):
-        return _train_steps(n, d, n_out, batch_loss, cfg, evaluate)
+        return _train_steps(n, d, n_out, batch_loss, cfg, evaluate, on_epoch)
 
 
-def _train_steps(n: int, d: int, n_out: int, batch_loss, cfg: ProbeConfig, evaluate=None):
+def _train_steps(n: int, d: int, n_out: int, batch_loss, cfg: ProbeConfig, evaluate=None, on_epoch=None):
     seed_everything(cfg.seed)
     head = torch.nn.Linear(d, n_out)
     torch.nn.init.zeros_(head.weight), torch.nn.init.zeros_(head.bias)
@@ -78,17 +79,20 @@ def _train_steps(n: int, d: int, n_out: int, batch_loss, cfg: ProbeConfig, evalu
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(1.0, s / steps))))
     gen = torch.Generator().manual_seed(cfg.seed)
     step, best = 0, (math.inf, None)
-    for _ in range(cfg.epochs):
+    for epoch in range(cfg.epochs):
         for idx in torch.randperm(n, generator=gen).split(cfg.batch_size):
             loss = batch_loss(head, idx, min(1.0, step / max(1, steps - 1)))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step(), sched.step()
             step += 1
+        score = None
         if evaluate is not None and cfg.select == "weak_val":
             score = evaluate(head)
             if score < best[0]:
                 best = (score, {k: v.clone() for k, v in head.state_dict().items()})
+        if on_epoch is not None:  # an observer: it reads the head, never changes training
+            on_epoch(epoch + 1, step, head, score)
     if best[1] is not None:
         head.load_state_dict(best[1])
     return head
@@ -99,8 +103,14 @@ def _as_probe(head: torch.nn.Linear, mean: np.ndarray, scale: np.ndarray) -> Lin
 
 
 def train_probe(features: np.ndarray, targets: np.ndarray, cfg: ProbeConfig,
-                val_features: np.ndarray | None = None, val_weak: np.ndarray | None = None) -> LinearProbe:
-    """Fit a classifier probe on (soft) targets: P(class 1) vectors or (N, 2) rows."""
+                val_features: np.ndarray | None = None, val_weak: np.ndarray | None = None,
+                on_epoch: Callable[[int, int, LinearProbe, float | None], None] | None = None) -> LinearProbe:
+    """Fit a classifier probe on (soft) targets: P(class 1) vectors or (N, 2) rows.
+
+    ``on_epoch(epoch, step, probe, val_weak_loss)``, when given, is called after every epoch
+    (1-based; ``step``: optimizer steps so far) with a copy of the probe as it stands and, under
+    ``select="weak_val"``, the validation loss against the weak labels that selection compares
+    (``None`` otherwise). It observes only: training and the returned probe are unchanged."""
     mean, scale = _standardiser(features)
     x = torch.from_numpy(((features - mean) / scale).astype(np.float32))
     y = torch.from_numpy(probability_rows(targets))
@@ -120,7 +130,12 @@ def train_probe(features: np.ndarray, targets: np.ndarray, cfg: ProbeConfig,
             with torch.no_grad():
                 return float(-(yv * torch.log_softmax(head(xv), -1)).sum(-1).mean())
 
-    return _as_probe(_train(len(x), x.shape[1], 2, batch_loss, cfg, evaluate), mean, scale)
+    observe = None
+    if on_epoch is not None:
+        def observe(epoch, step, head, score):
+            on_epoch(epoch, step, _as_probe(head, mean, scale), score)
+
+    return _as_probe(_train(len(x), x.shape[1], 2, batch_loss, cfg, evaluate, observe), mean, scale)
 
 
 def train_reward_probe(feats_a: np.ndarray, feats_b: np.ndarray, targets: np.ndarray,

@@ -1,0 +1,236 @@
+"""Kill ``w2s reproduce`` at random moments, rerun it each time, and compare the final tables with
+an uninterrupted run: they must be byte-identical, and no build folder of a killed run may stay.
+
+1. A reference run, uninterrupted, in folders of its own; it gives the expected length of a run
+   and when each notebook starts in it.
+2. An interrupted series in other fresh folders: ``--kills`` moments are drawn (seeded, uniformly,
+   sorted) over the reference's length. A moment is a notebook and an offset into it (moment 100 s
+   of a run whose notebook 05 starts at 40 s: 60 s into 05). Attempt i runs until its notebook has
+   been running for that offset, and then its whole process tree gets SIGKILL: the process group
+   with ``os.killpg``, and the notebook kernel, which jupyter starts in a session of its own.
+   Anchoring the moments to notebooks spreads the kills over every notebook, although a rerun
+   passes quickly through what the store already holds. After the last kill a final attempt runs
+   to the end.
+3. Every ``results/<preset>/tables/*.csv`` of the series is compared byte for byte with the
+   reference's, and the series' store is searched for leftover ``.tmp-`` build folders.
+
+A JSON summary is printed and written to ``--out``; the exit status is 1 when anything differs,
+a run fails, a build folder is left over or fewer kills than asked landed.
+
+Usage: ``python scripts/kill_resume.py [--preset smoke|micro] [--kills 10] [--seed 0]``
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+import _runs
+
+
+def _proc_table() -> dict[int, tuple[int, int, str]]:
+    """pid -> (parent pid, process group, state) from /proc."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()  # after "(command name)"
+        table[int(entry.name)] = (int(fields[1]), int(fields[2]), fields[0])
+    return table
+
+
+def descendants(pid: int) -> list[int]:
+    table, found, frontier = _proc_table(), [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, (ppid, _, _) in table.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return state[state.rfind(")") + 2:].startswith("Z")  # a zombie computes nothing more
+
+
+def kill_tree(proc, group_only: bool) -> list[int]:
+    """SIGKILL the run's process group and (unless ``group_only``) every descendant in another group
+    (the kernel); wait until all are gone. Returns the pids outside the group that were killed."""
+    tree = descendants(proc.pid)
+    group = os.getpgid(proc.pid)
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except ProcessLookupError:  # it ended at that very moment
+        pass
+    outside = []
+    for pid in tree:
+        try:
+            if os.getpgid(pid) != group:
+                outside.append(pid)
+                if not group_only:
+                    os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+    if not group_only:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not all(_gone(p) for p in outside):
+            time.sleep(0.1)
+    return outside
+
+
+def running_notebook(log: Path) -> str | None:
+    """The notebook the run's log last announced (``[i/n] name ...``)."""
+    try:
+        lines = log.read_text().splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        m = re.match(r"\[(\d+)/(\d+)\] (\S+) (\.\.\.|ok|FAILED)", line)
+        if m:
+            return m.group(3) if m.group(4) == "..." else f"after {m.group(3)}"
+    return "starting"
+
+
+def kill_moments(seed: int, kills: int, length: float) -> list[float]:
+    """``kills`` moments drawn uniformly over 2–98 % of ``length``, sorted."""
+    rng = random.Random(seed)
+    return sorted(round(rng.uniform(0.02, 0.98) * length, 2) for _ in range(kills))
+
+
+def anchor(moment: float, starts: dict[str, float]) -> tuple[str, float]:
+    """(notebook running at ``moment`` of the reference run, seconds since it started); before the
+    first notebook: (``""``, seconds since the command started)."""
+    running = [(t, name) for name, t in starts.items() if t <= moment]
+    if not running:
+        return "", moment
+    t, name = max(running)
+    return name, round(moment - t, 2)
+
+
+def wait_for_moment(proc, log: Path, notebook: str, offset: float) -> int | None:
+    """Wait until ``notebook`` (or the command, for ``""``) has run ``offset`` seconds; return ``None``
+    then, or the exit status if the run ended first."""
+    started = time.perf_counter()
+    deadline = started + offset if not notebook else None
+    while proc.poll() is None:
+        now = time.perf_counter()
+        if deadline is None and any(name == notebook for _, name, _ in _runs.notebook_events(log)):
+            deadline = now + offset
+        if deadline is not None and now >= deadline:
+            return None
+        time.sleep(0.05)
+    return proc.poll()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--preset", default="smoke")
+    parser.add_argument("--kills", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--work", default=None, help="folder for both runs' caches, results and builds "
+                                                     "(default: a new temporary folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (kept anyway on a failure)")
+    parser.add_argument("--live", action="store_true", help="run the working tree's code itself, not a snapshot "
+                                                            "of it taken at the start")
+    parser.add_argument("--group-only", action="store_true",
+                        help="kill only the process group; the kernel then stops by itself within a second")
+    parser.add_argument("--out", default=None, help="JSON summary (default benchmarks/results/kill_resume_PRESET.json)")
+    args = parser.parse_args()
+    out = Path(args.out) if args.out else _runs.REPO / "benchmarks" / "results" / f"kill_resume_{args.preset}.json"
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix=f"w2s-kill-resume-{args.preset}-"))
+    reference_root, series_root = work / "reference", work / "interrupted"
+    for root in (reference_root, series_root):
+        if root.exists():
+            shutil.rmtree(root)
+
+    summary: dict = {"preset": args.preset, "seed": args.seed, "kills_requested": args.kills,
+                     "command": " ".join(_runs.reproduce_command(args.preset)[1:]), "machine": _runs.machine(),
+                     "work": str(work), "problems": []}
+    if args.live:
+        summary["code"] = {"path": str(_runs.REPO), "live": True}
+    else:  # the code as it is now: edits to the working tree meanwhile cannot reach the runs
+        summary["code"] = _runs.snapshot(work / "code")
+        _runs.use_code(Path(summary["code"]["path"]))
+    print(f"reference run (uninterrupted) in {reference_root} ...", flush=True)
+    reference = _runs.run_watching(args.preset, reference_root, "reference.log")
+    summary["reference"] = reference
+    if reference["returncode"] != 0:
+        summary["problems"].append(f"the reference run failed (exit {reference['returncode']}); see {reference['log']}")
+        _runs.write_summary(summary, out)
+        return 1
+    print(f"reference: {reference['wall_s']} s", flush=True)
+
+    moments = kill_moments(args.seed, args.kills, reference["wall_s"])
+    plan = [anchor(t, reference["notebook_starts_s"]) for t in moments]
+    attempts, series_start = [], time.perf_counter()
+    for i in range(len(plan) + 1):
+        last = i == len(plan)
+        log_name = f"attempt{i:02d}.log"
+        started = time.perf_counter()
+        proc, log = _runs.start(args.preset, series_root, log_name)
+        try:
+            rc = proc.wait() if last else wait_for_moment(proc, series_root / log_name, *plan[i])
+        finally:
+            log.close()
+        record = {"attempt": i}
+        if not last:
+            record["target"] = {"reference_moment_s": moments[i], "notebook": plan[i][0] or "(start-up)",
+                                "offset_s": plan[i][1]}
+        if rc is None:  # still running at its moment: kill it
+            record["killed_after_s"] = round(time.perf_counter() - started, 2)
+            record["notebook_at_kill"] = running_notebook(series_root / log_name)
+            record["kernel_pids_killed"] = kill_tree(proc, args.group_only)
+            print(f"attempt {i}: killed after {record['killed_after_s']} s during {record['notebook_at_kill']}",
+                  flush=True)
+            attempts.append(record)
+            continue
+        record.update(returncode=rc, wall_s=round(time.perf_counter() - started, 1))
+        attempts.append(record)
+        print(f"attempt {i}: ran to the end (exit {rc}) in {record['wall_s']} s", flush=True)
+        if rc != 0:
+            summary["problems"].append(f"attempt {i} failed (exit {rc}); see {series_root / log_name}")
+        elif not last:
+            summary["problems"].append(f"attempt {i} finished before its kill: only {i} of {args.kills} kills landed")
+        break
+
+    kills = sum("killed_after_s" in a for a in attempts)
+    comparison = _runs.compare_results(reference_root, series_root, args.preset)
+    left = _runs.leftovers(series_root)
+    summary.update(kills_delivered=kills, attempts=attempts,
+                   series_wall_s=round(time.perf_counter() - series_start, 1),
+                   final_attempt_wall_s=attempts[-1].get("wall_s"),
+                   comparison=comparison, tables_identical=comparison["identical"],
+                   leftover_tmp_in_cache=left["cache"],
+                   leftover_tmp_in_results_or_build=left["results"] + left["build"])
+    if kills < args.kills and not any("kills landed" in p for p in summary["problems"]):
+        summary["problems"].append(f"only {kills} of {args.kills} kills landed")
+    if not comparison["identical"]:
+        summary["problems"].append("tables differ from the uninterrupted run: "
+                                   + ", ".join(comparison["tables_differing"] + comparison["tables_only_in_reference"]
+                                               + comparison["tables_only_in_other"]))
+    if left["cache"]:
+        summary["problems"].append(f"{len(left['cache'])} temporary build folder(s) left in the store")
+    summary["ok"] = not summary["problems"]
+    _runs.write_summary(summary, out)
+    if summary["ok"] and not args.keep and not args.work:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0 if summary["ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

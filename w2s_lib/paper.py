@@ -1,0 +1,147 @@
+"""The paper assembled from stored results only (notebook 09): every figure and table is read
+from ``results/<preset>/tables`` and redrawn; nothing is trained. A missing result names the
+notebook that makes it."""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from .paths import REPO_ROOT, figures_dir, tables_dir
+
+
+class MissingResult(FileNotFoundError):
+    pass
+
+
+# which notebook writes each stored table the paper needs
+MAKERS = {
+    "table1_main": "02_nlp_w2s, 03_chess_w2s and 04_reward_modeling_w2s",
+    "table2_framework": "05_facilitation, 06_debate and 07_alignment",
+    "table3_imitation": "08_analyses",
+    "error_types": "07_alignment",
+    "concept_saliency_summary": "08_analyses",
+    "overfitting_curve": "08_analyses",
+}
+TABLES = ("table1_main", "table2_framework", "table3_imitation", "error_types")
+
+
+def load(name: str, preset: str) -> tuple[pd.DataFrame, dict]:
+    """A stored table and its sidecar (preset, seeds, commit); :class:`MissingResult` otherwise."""
+    path = tables_dir(preset) / f"{name}.csv"
+    if not path.exists():
+        raise MissingResult(f"{name} is not in {path.parent}: run notebook(s) {MAKERS.get(name, '?')} "
+                            f"at preset {preset!r} first (`w2s reproduce --preset {preset} --only '<name>'`)")
+    sidecar = path.with_suffix(".json")
+    return pd.read_csv(path), json.loads(sidecar.read_text()) if sidecar.exists() else {}
+
+
+def status(preset: str) -> pd.DataFrame:
+    """Which stored results exist, with their rows and seeds, and which notebook makes each."""
+    rows = []
+    for name, maker in MAKERS.items():
+        path = tables_dir(preset) / f"{name}.csv"
+        meta = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").exists() else {}
+        rows.append({"result": name, "present": path.exists(), "rows": meta.get("rows"),
+                     "seeds": meta.get("seeds"), "made by": maker})
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    table: str
+    caption: str
+    draw: Callable
+
+
+def _fig1(t):
+    from .plotting import pgr_vs_size_by_method
+    return pgr_vs_size_by_method(t)
+
+
+def _fig2(t):
+    from .plotting import accuracy_vs_size
+    return accuracy_vs_size(t[t["weak_size"].notna()])
+
+
+def _fig3(t):
+    from .plotting import agreement_vs_size
+    return agreement_vs_size(t[t["weak_size"].notna()])
+
+
+def _fig4(t):
+    from .analyses.saliency import plot_concept_saliency
+    return plot_concept_saliency(t)
+
+
+def _fig5(t):
+    from .plotting import error_types
+    return error_types(t)
+
+
+def _overfitting(t):
+    from .analyses.overfitting import plot_overfitting
+    return plot_overfitting(t)
+
+
+FIGURES = (
+    Figure("fig1_pgr_vs_size", "table1_main",
+           "Figure 1. Performance gap recovered (PGR) against the strong model's size, one panel per domain "
+           "and one line per method (baseline, auxiliary confidence, bootstrapping, generative finetuning), "
+           "all supervised by the domain's smallest weak rung; bars: 95 % bootstrap CI over seeds (one "
+           "task) or the tasks' range. Pairs whose ceiling does not beat the weak model by 2 points are "
+           "left out.", _fig1),
+    Figure("fig2_accuracy_vs_size", "table1_main",
+           "Figure 2. Test accuracy against model size per domain: weak supervisors and strong ceilings "
+           "(trained on ground truth) and the baseline weak-to-strong student of the smallest weak rung.",
+           _fig2),
+    Figure("fig3_agreement_vs_size", "table1_main",
+           "Figure 3. How often the student agrees with its weak supervisor on test, against strong size, "
+           "where the supervisor is right (solid) and wrong (dashed), for the baseline, the auxiliary "
+           "confidence loss and bootstrapping. Agreement on the supervisor's errors is imitation.", _fig3),
+    Figure("fig4_concept_saliency", "concept_saliency_summary",
+           "Figure 4. Concept saliency: accuracy of linear probes for four concepts on the strong model's "
+           "representations before training, after weak-to-strong training and after ceiling training "
+           "(probes trained and scored on disjoint items; bars: 95 % CI over seeds).", _fig4),
+    Figure("fig5_error_types", "error_types",
+           "Figure 5. The aligned student's test errors by type (poor quote selection, evidence "
+           "extraction, overfitting to weak labels, other), each attributed by the stated rule of "
+           "notebook 07; bars: 95 % CI over seeds.", _fig5),
+    Figure("fig_overfitting", "overfitting_curve",
+           "Overfitting over training: the baseline student's test accuracy against training steps, with "
+           "the step that early stopping on weak-labelled val picks marked.", _overfitting),
+)
+
+
+def caption(fig: Figure, meta: dict) -> str:
+    return (f"{fig.caption} Preset `{meta.get('preset', '?')}`, seeds {meta.get('seeds', '?')}; "
+            "the numbers are this package's own, computed from the stored results, none copied from a paper.")
+
+
+def draw(fig: Figure, preset: str):
+    """Redraw one figure from its stored table and save it; returns (figure, caption)."""
+    from .saving import save_figure
+
+    table, meta = load(fig.table, preset)
+    drawn = fig.draw(table)
+    save_figure(drawn, fig.name, preset=preset, seeds=meta.get("seeds", []), tables=[fig.table])
+    return drawn, caption(fig, meta)
+
+
+def refresh_gallery(preset: str = "micro", gallery: Path = REPO_ROOT / "docs" / "gallery") -> list[Path]:
+    """Copy the preset's figure PNGs (and their provenance) into the README's gallery."""
+    gallery.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for fig in FIGURES:
+        src = figures_dir(preset) / f"{fig.name}.png"
+        if src.exists():
+            copied.append(Path(shutil.copy2(src, gallery / src.name)))
+            side = src.with_suffix(".json")
+            if side.exists():
+                shutil.copy2(side, gallery / f"{fig.name}.provenance.json")
+    return copied
