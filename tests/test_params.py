@@ -52,7 +52,12 @@ def test_notebook_parameters_match_their_schema_and_the_smoke_preset(path):
     assert smoke == defaults, "smoke.yaml must equal the notebook's defaults"
 
 
+PRESET_FILES = [PARAMS_DIR / f"{name}.yaml" for name in ("smoke", "micro", "paper")]
+
+
 def test_every_notebook_is_in_every_preset_file():
-    for path in PARAMS_FILES:
+    """The three presets run every notebook; other params files (e.g. micro_extended.yaml) may
+    name only some, as `w2s reproduce --params` allows."""
+    for path in PRESET_FILES:
         listed = set((config.read_params_file(path).get("notebooks") or {}))
         assert listed == {p.stem for p in NOTEBOOKS}, path.name

@@ -6,8 +6,8 @@ names the setting, what was asked, what this machine has and what would be accep
 :func:`check_device` before any compute (``w2s reproduce``, ``w2s grid`` and ``w2s check-params``
 call it first), and by :func:`resolve_device` wherever a step picks its device.
 
-Only torch is imported, and CUDA is never initialised: ``torch.cuda.is_available()`` and
-``torch.cuda.device_count()`` ask the driver without creating a context.
+Checking imports torch and nothing else (no model, no data): it asks
+``torch.cuda.is_available()`` and ``torch.cuda.device_count()``.
 """
 from __future__ import annotations
 

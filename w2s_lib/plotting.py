@@ -38,8 +38,11 @@ def _domain_panels(table: pd.DataFrame):
     domains = _domains(table)
     fig, axes = plt.subplots(1, max(1, len(domains)), figsize=(4.2 * max(1, len(domains)), 3.4), squeeze=False)
     panels = [(ax, table[table["domain"] == d]) for ax, d in zip(axes[0], domains)]
+    from matplotlib.ticker import NullFormatter
+
     for ax, domain in zip(axes[0], domains):
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a short log axis overlap
         ax.set_title(DOMAIN_TITLES.get(domain, domain))
     return fig, panels
 
@@ -115,7 +118,8 @@ def pgr_vs_size_by_method(table: pd.DataFrame, title: str = ""):
             ax.errorbar(g["strong_size"], g["pgr"], yerr=np.nan_to_num(np.clip(yerr, 0, None)), marker="o",
                         capsize=2, color=color(method), label=method)
         ax.axhline(0, color="black", lw=0.8)
-        ax.set_xlabel(f"strong model size (non-embedding parameters); weak: {weak}")
+        ax.set_xlabel("strong model size (non-embedding parameters)")
+        ax.set_title(f"{ax.get_title()} · weak: {weak}")
         ax.set_ylabel("performance gap recovered (PGR)")
         if ok.empty:
             ax.text(0.5, 0.5, "no pair with a reliable gap", transform=ax.transAxes, ha="center", fontsize=8)
@@ -140,7 +144,8 @@ def agreement_vs_size(table: pd.DataFrame, methods=("baseline", "aux_conf", "boo
             ax.plot(g["strong_size"], g["agreement_weak_wrong"], marker="x", ls="--", color=color(method),
                     label=f"{method}: weak wrong")
         ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel(f"strong model size (non-embedding parameters); weak: {weak}")
+        ax.set_xlabel("strong model size (non-embedding parameters)")
+        ax.set_title(f"{ax.get_title()} · weak: {weak}")
         ax.set_ylabel("student–supervisor agreement (test)")
     return _finish(fig, panels, title)
 

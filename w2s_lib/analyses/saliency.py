@@ -157,10 +157,11 @@ def representations(rung: Rung, texts: Sequence[str], corpus: str, model: Artifa
 
     def build(tmp: Path) -> dict:
         import torch
+        from ..devices import resolve_device
         from ..models.backbone import load_tokenizer_for
         from ..training.engine import Encoded
 
-        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = resolve_device()  # W2S_DEVICE (default auto)
         net = load_finetuned(rung, model, corpus, store).to(device)
         enc = Encoded(load_tokenizer_for(rung, corpus, store), texts, rung.max_length)
         order = np.argsort(enc.lengths, kind="stable")

@@ -29,6 +29,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 DOMAINS = ("nlp", "chess", "reward_modeling", "debate", "concepts")
@@ -174,8 +175,48 @@ def all_tasks() -> list[TaskSpec]:
 
 @functools.lru_cache(maxsize=64)
 def _load_pool_cached(spec: TaskSpec, stamp: object) -> pd.DataFrame:
+    if spec.scope == "micro" and spec.origin.startswith("w2s_lib.data."):  # built in, offline
+        return _stored_builtin_pool(spec)
     pool = spec.load()
     validate_pool(spec, pool)
+    return pool
+
+
+@functools.cache
+def _builtin_code_and_data() -> str:
+    """A hash of what every built-in offline pool is made from: the data package's code and the
+    committed resources. Any change to either builds the pools again."""
+    import hashlib
+    from pathlib import Path
+
+    from ..fingerprint import remembered_sha256
+
+    here = Path(__file__).resolve().parent
+    files = sorted(here.glob("*.py")) + sorted((here.parent / "resources").glob("*.parquet"))
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f"{f.name}:{remembered_sha256(f)}".encode())
+    return h.hexdigest()[:20]
+
+
+def _stored_builtin_pool(spec: TaskSpec) -> pd.DataFrame:
+    """A built-in offline pool read from the artifact store: some are generated from WordNet's
+    graph (seconds each), and every notebook process would otherwise build them again."""
+    from ..store import ArtifactSpec, default_store
+
+    art_spec = ArtifactSpec("task_pool", 1, {"task": spec.name, "code_and_data": _builtin_code_and_data()})
+
+    def build(tmp) -> dict:
+        pool = spec.load()
+        validate_pool(spec, pool)
+        pool.to_parquet(tmp / "pool.parquet", index=False)
+        return {"rows": len(pool)}
+
+    art = default_store().get_or_build(art_spec, build)
+    pool = pd.read_parquet(art.file("pool.parquet"))
+    for column in pool.columns:  # parquet gives list cells back as arrays: make them lists again
+        if pool[column].dtype == object and len(pool) and isinstance(pool[column].iloc[0], np.ndarray):
+            pool[column] = [cell.tolist() for cell in pool[column]]
     return pool
 
 

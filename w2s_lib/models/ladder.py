@@ -79,7 +79,7 @@ class Rung:
         from transformers import GPT2Config
 
         return GPT2Config(vocab_size=8, n_positions=512, n_embd=self.n_embd, n_layer=self.n_layer,
-                          n_head=self.n_head)
+                          n_head=self.n_head, bos_token_id=0, eos_token_id=0)
 
     def non_embedding_params(self) -> int:
         """Parameters outside the embedding tables, counted on the model built from its config
