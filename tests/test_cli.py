@@ -146,3 +146,35 @@ def test_reproduce_prints_no_status_line_when_not_on_a_terminal(tmp_path, monkey
     assert runner.reproduce(params=mine) == []
     out = capsys.readouterr().out
     assert "\r" not in out and "[1/1] 01_data ok" in out
+
+
+def test_a_notebook_whose_inputs_and_outputs_are_unchanged_is_not_run_again(tmp_path, monkeypatch):
+    """Warm reruns skip notebooks whose text, parameters, library and read tables are unchanged and
+    whose outputs are in place; any change (or --force, or a missing output) runs it again."""
+    from w2s_lib.paths import results_dir
+
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    code = ("from pathlib import Path; from w2s_lib.paths import tables_dir\n"
+            "tables_dir(preset).mkdir(parents=True, exist_ok=True)\n"
+            "(tables_dir(preset) / 'mine.csv').write_text(str(n_examples))")
+    _notebook(books / "01_data.ipynb", code, params="preset = 'smoke'\ntasks = []\nn_examples = 3\nseed = 0")
+    mine = tmp_path / "my_run.yaml"
+    mine.write_text("preset: smoke\nnotebooks:\n  01_data:\n    n_examples: 5\n")
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", books)
+
+    def run(**kw):
+        log = []
+        assert runner.reproduce(params=mine, log=log.append, **kw) == []
+        return [line for line in log if line.startswith("[1/1]")]
+
+    assert run()[0] == "[1/1] 01_data ..."
+    out = results_dir("smoke") / "tables" / "mine.csv"
+    assert out.read_text() == "5"
+    assert run()[0].startswith("[1/1] 01_data up to date")
+    assert run(force=True)[0].startswith("[1/1] 01_data ...")
+    out.unlink()                                              # an output went missing
+    assert run()[0].startswith("[1/1] 01_data ...") and out.exists()
+    mine.write_text("preset: smoke\nnotebooks:\n  01_data:\n    n_examples: 6\n")  # a parameter changed
+    assert run()[0].startswith("[1/1] 01_data ...") and out.read_text() == "6"
+    assert run()[0].startswith("[1/1] 01_data up to date")

@@ -17,7 +17,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
     try:
         preset = None if args.params else (args.preset or "micro")
-        failures = reproduce(preset, only=args.only, log=_print, params=args.params)
+        failures = reproduce(preset, only=args.only, log=_print, params=args.params, force=args.force)
     except ConfigError as err:
         for line in err.problems:
             print(line, file=sys.stderr)
@@ -186,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--params", default=None, metavar="FILE",
                        help="a params file of your own (same format as params/micro.yaml)")
     p.add_argument("--only", default=None, help="glob or substring of notebook names, e.g. '02*'")
+    p.add_argument("--force", action="store_true",
+                   help="run every notebook, also those whose inputs and outputs are unchanged since their last run")
     p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("grid", help="train the weak-to-strong grid of notebook 02 into the store "

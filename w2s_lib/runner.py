@@ -72,11 +72,14 @@ def _failure_from(book: Path, err: Exception) -> NotebookFailure:
 
 
 def reproduce(preset: str | None = None, only: str | None = None, log=print,
-              params: str | Path | None = None, live: bool | None = None) -> list[NotebookFailure]:
+              params: str | Path | None = None, live: bool | None = None,
+              force: bool = False) -> list[NotebookFailure]:
     """Run the notebooks a params file names, in order; return the failures (empty when all passed).
 
     ``preset`` picks ``params/<preset>.yaml``; ``params`` is a file of one's own. Executed
     notebooks go to ``build/<file name>/``, figures and tables to ``results/<the file's preset>/``.
+    A notebook whose inputs (see :func:`notebook_inputs`) are those of its last successful run and
+    whose outputs are still in place is not run again, unless ``force``.
     """
     import papermill
 
@@ -112,12 +115,20 @@ def reproduce(preset: str | None = None, only: str | None = None, log=print,
     out_dir = build_dir() / path.stem
     out_dir.mkdir(parents=True, exist_ok=True)
     timings = _read_timings(out_dir)
+    done = _read_json(out_dir / UP_TO_DATE)
+    results = results_dir(data["preset"])
     live = live_status() if live is None else live
     failures: list[NotebookFailure] = []
     started = time.perf_counter()
     for i, (book, values) in enumerate(plan.items(), 1):
-        start = time.perf_counter()
+        start, start_wall = time.perf_counter(), time.time()
         label = f"[{i}/{len(plan)}] {book.stem}"
+        inputs = notebook_inputs(book, values, results)
+        if not force and _up_to_date(done.get(book.stem), inputs, out_dir / book.name, results):
+            log(f"{label} up to date (inputs and outputs unchanged since its last run; --force reruns it)")
+            continue
+        done.pop(book.stem, None)
+        _write_json(out_dir / UP_TO_DATE, done)
         log(f"{label} ..." + (f" (last time {_clock(timings[book.stem])})" if book.stem in timings else ""))
         with LiveStatus(label, out_dir / book.name, timings.get(book.stem), enabled=live):
             try:
@@ -132,10 +143,75 @@ def reproduce(preset: str | None = None, only: str | None = None, log=print,
         if status == "ok":
             timings[book.stem] = round(wall, 1)
             _write_timings(out_dir, timings)
+            done[book.stem] = {"inputs": inputs, "outputs": _outputs_since(results, start_wall)}
+            _write_json(out_dir / UP_TO_DATE, done)
         log(f"{label} {status} ({_clock(wall)})")
     log(f"total {_clock(time.perf_counter() - started)}; executed notebooks: {out_dir}")
     log(f"figures and tables: {results_dir(data['preset'])}")
     return failures
+
+
+# ----------------------------------------------------------------------------- up to date
+
+UP_TO_DATE = "up_to_date.json"
+# stored tables a notebook reads besides the store (the others only write theirs)
+READS = {"08_analyses": ("runs_*.csv",), "09_paper": ("*.csv",)}
+_ENV_INPUTS = ("W2S_TRAIN_THREADS", "W2S_DEVICE", "W2S_TASK_PATH", "W2S_HUB_FIXTURES", "PYTHONHASHSEED")
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+    os.replace(tmp, path)
+
+
+def _library_files() -> list[Path]:
+    from .paths import PACKAGE_DIR, REPO_ROOT
+
+    files = [f for f in PACKAGE_DIR.rglob("*") if f.is_file() and "__pycache__" not in f.parts]
+    task_dirs = [REPO_ROOT / "tasks", *[Path(p) for p in os.environ.get("W2S_TASK_PATH", "").split(":") if p]]
+    files += [f for d in task_dirs if d.is_dir() for f in d.rglob("*") if f.is_file()]
+    return sorted(files)
+
+
+def notebook_inputs(book: Path, values: dict, results: Path) -> str:
+    """What a notebook's outputs depend on: its own text, its parameters, the library's code and
+    data (and the task path's cards), the settings read from the environment, and for notebooks
+    that read other notebooks' tables, those tables. The store is not an input: it only caches."""
+    import hashlib
+
+    from .fingerprint import remembered_sha256
+
+    h = hashlib.sha256(book.read_bytes())
+    h.update(json.dumps(values, sort_keys=True, default=str).encode())
+    for f in _library_files():
+        h.update(f"{f}:{remembered_sha256(f)}".encode())
+    for var in _ENV_INPUTS:
+        h.update(f"{var}={os.environ.get(var, '')}".encode())
+    for pattern in READS.get(book.stem, ()):
+        for f in sorted((results / "tables").glob(pattern)):
+            h.update(f"{f.name}:{hashlib.sha256(f.read_bytes()).hexdigest()}".encode())
+    return h.hexdigest()
+
+
+def _outputs_since(results: Path, since: float) -> list[str]:
+    """The figure and table files a run wrote, to check they are still there. (Their content is
+    not compared: table 1 and figures 1–3 are shared, and each W2S notebook rewrites them.)"""
+    return [str(f.relative_to(results)) for f in sorted(results.rglob("*"))
+            if f.is_file() and f.stat().st_mtime >= since - 1]
+
+
+def _up_to_date(record: dict | None, inputs: str, executed: Path, results: Path) -> bool:
+    if not record or record.get("inputs") != inputs or not executed.exists():
+        return False
+    return all((results / name).exists() for name in record.get("outputs", []))
 
 
 # ----------------------------------------------------------------------------- live status

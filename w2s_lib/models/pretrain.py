@@ -55,12 +55,21 @@ def corpus_fingerprint(corpus: str) -> str:
     return h.hexdigest()[:16]
 
 
+def tokenizer_spec(corpus: str) -> ArtifactSpec:
+    return ArtifactSpec("tokenizer", TOKENIZER_VERSION,
+                        {"corpus": corpus, "corpus_sha": corpus_fingerprint(corpus),
+                         "vocab_size": VOCAB_SIZE[corpus]})
+
+
+def token_blocks_spec(corpus: str) -> ArtifactSpec:
+    return ArtifactSpec("token_blocks", TOKENIZER_VERSION, {"block": BLOCK_SIZE},
+                        inputs=(tokenizer_spec(corpus).key,))
+
+
 def tokenizer_artifact(corpus: str, store: ArtifactStore | None = None):
     """A byte-level BPE tokenizer trained on the corpus, saved as a transformers tokenizer."""
     store = store or default_store()
-    spec = ArtifactSpec("tokenizer", TOKENIZER_VERSION,
-                        {"corpus": corpus, "corpus_sha": corpus_fingerprint(corpus),
-                         "vocab_size": VOCAB_SIZE[corpus]})
+    spec = tokenizer_spec(corpus)
 
     def build(tmp: Path) -> dict:
         from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -86,7 +95,7 @@ def token_blocks_artifact(corpus: str, store: ArtifactStore | None = None):
     """The corpus tokenized once into ``BLOCK_SIZE``-token rows (documents joined by EOS)."""
     store = store or default_store()
     tok_art = tokenizer_artifact(corpus, store)
-    spec = ArtifactSpec("token_blocks", TOKENIZER_VERSION, {"block": BLOCK_SIZE}, inputs=(tok_art.key,))
+    spec = token_blocks_spec(corpus)
 
     def build(tmp: Path) -> dict:
         from transformers import AutoTokenizer
@@ -112,12 +121,12 @@ def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = N
     if rung.family != "tiny_gpt2":
         raise ValueError(f"rung {rung.name} is not pretrained here (family {rung.family})")
     store = store or default_store()
-    tok_art = tokenizer_artifact(corpus, store)
-    blocks_art = token_blocks_artifact(corpus, store)
+    # keys only: a committed copy needs neither the tokenizer nor the token blocks built
+    tok_spec, blocks_spec = tokenizer_spec(corpus), token_blocks_spec(corpus)
     spec = ArtifactSpec("pretrain_lm", PRETRAIN_VERSION,
                         {"rung": rung.identity(), "corpus": corpus, "block": BLOCK_SIZE,
                          "batch": BATCH_SIZE, "lr": PRETRAIN_LR, "threads": train_threads()},
-                        inputs=(tok_art.key, blocks_art.key), seed=seed)
+                        inputs=(tok_spec.key, blocks_spec.key), seed=seed)
 
     def build(tmp: Path) -> dict:
         committed = COMMITTED_DIR / spec.key
@@ -135,6 +144,7 @@ def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = N
         from ..training.seeding import seed_everything
 
         seed_everything(seed)
+        tok_art, blocks_art = tokenizer_artifact(corpus, store), token_blocks_artifact(corpus, store)
         tokenizer = AutoTokenizer.from_pretrained(tok_art.path)
         blocks = torch.from_numpy(np.load(blocks_art.file("blocks.npy")).astype(np.int64))
         config = GPT2Config(vocab_size=len(tokenizer), n_positions=max(512, BLOCK_SIZE),
