@@ -162,3 +162,29 @@ def test_the_unknown_task_error_says_how_to_add_a_task():
         get_task("my_own_data")
     with pytest.raises(config.ConfigError, match="W2S_TASK_PATH"):
         config.validate(NLPW2SParams, {"tasks": ["nope"]})
+
+
+def test_unquoted_yes_and_no_label_values_work_although_yaml_reads_them_as_booleans(task_dir):
+    """`labels: [no, yes]` reaches the card as [False, True]; the data's "no"/"yes" still map to 0/1."""
+    pool = load_pool("sentiment").head(300)
+    pd.DataFrame({"review": pool["text"], "verdict": pool["label"].map({0: "no", 1: "Yes"})}).to_csv(
+        task_dir / "reviews.csv", index=False)
+    write_card(task_dir, CARD.replace("labels: [bad, good]", "labels: [no, yes]"))
+    assert list(load_pool("my_reviews")["label"]) == list(pool["label"])
+
+
+def test_a_small_pool_gets_splits_it_can_fill(task_dir):
+    """The hash-based test pool of a small task can hold fewer rows than 20 %: the preset's sizes
+    shrink to what there is instead of failing mid-notebook."""
+    from w2s_lib.data.splits import make_splits, sizes_for_preset, test_pool_mask
+
+    reviews_csv(task_dir / "reviews.csv", n=800)
+    write_card(task_dir, CARD.replace("name: my_reviews", "name: reviews_4"))  # its hash split: 140 test rows
+    pool = load_pool("reviews_4")
+    in_test = int(test_pool_mask("reviews_4", pool["id"]).sum())
+    assert in_test < int(800 * 0.2 * 0.95)  # below the 19 % the sizes used to assume
+    sizes = sizes_for_preset("reviews_4", "smoke")
+    assert sizes.n_test == in_test
+    splits = make_splits("reviews_4", seed=0, sizes=sizes)
+    splits.assert_disjoint()
+    assert len(splits.test) == sizes.n_test

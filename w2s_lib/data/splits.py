@@ -182,6 +182,9 @@ def sizes_for_preset(task: str, preset: str, pool_size: int | None = None) -> Sp
     n = len(load_pool(task)) if pool_size is None else pool_size
     test_avail = int(n * TEST_POOL_FRACTION * 0.95)  # the hash split is only roughly 20 %
     train_avail = int(n * (1 - TEST_POOL_FRACTION) * 0.95)
+    if pool_size is None:  # a small pool's hash split can fall below the estimate: never ask for more
+        in_test = int(test_pool_mask(task, load_pool(task)["id"]).sum())
+        test_avail, train_avail = min(test_avail, in_test), min(train_avail, n - in_test)
     want = caps.n_a + caps.n_b + caps.n_val + caps.n_q
     scale = min(1.0, train_avail / want) if want else 1.0
     work = None if caps.working_pool is None else min(caps.working_pool, train_avail)

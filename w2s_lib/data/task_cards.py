@@ -226,10 +226,22 @@ def load_card_pool(card: TaskCard, card_path: Path) -> pd.DataFrame:
 _TRUE, _FALSE = {"1", "true", "yes"}, {"0", "false", "no"}
 
 
+# YAML reads an unquoted yes/no/on/off/true/false as a boolean: `labels: [no, yes]` arrives as
+# [False, True], so a boolean matches every spelling YAML would have turned into it
+_YAML_SPELLINGS = {True: ("true", "yes", "on"), False: ("false", "no", "off")}
+
+
+def _spellings(value) -> list[str]:
+    return list(_YAML_SPELLINGS[value]) if isinstance(value, bool) else [str(value)]
+
+
 def _labels_01(labels: pd.Series, card: TaskCard, card_path: Path) -> pd.Series:
     if card.labels is not None:
-        mapping = {str(card.labels[0]): 0, str(card.labels[1]): 1}
-        mapped = labels.astype(str).map(mapping)
+        mapping = {spelling: i for i, value in enumerate(card.labels) for spelling in _spellings(value)}
+        as_text = labels.astype(str)
+        if any(isinstance(v, bool) for v in card.labels):
+            as_text = as_text.str.strip().str.lower()
+        mapped = as_text.map(mapping)
         other = sorted(set(labels.astype(str)[mapped.isna()]))
         if other:
             raise TaskCardError(f"{card_path}: labels: values {other[:5]} are neither {card.labels[0]!r} (0) "
