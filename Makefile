@@ -33,7 +33,8 @@ NB_EXTRA_KEYS := $(addprefix metadata.language_info.,version codemirror_mode fil
 git-filter: $(STAMP)
 	@if git rev-parse --git-dir >/dev/null 2>&1; then \
 	  $(BIN)/nbstripout --is-installed || $(BIN)/nbstripout --install --attributes .gitattributes; \
-	  git config filter.nbstripout.extrakeys "$(NB_EXTRA_KEYS)"; fi
+	  git config filter.nbstripout.extrakeys "$(NB_EXTRA_KEYS)"; \
+	  git update-index -q --refresh >/dev/null 2>&1 || true; fi  # once: git status stays fast (provenance)
 
 reproduce: venv      ## every notebook, micro preset -> results/micro/
 	$(BIN)/w2s reproduce --preset micro

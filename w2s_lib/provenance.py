@@ -14,17 +14,28 @@ TRACKED_PACKAGES = ("w2s_lib", "torch", "transformers", "datasets", "accelerate"
                     "numpy", "pandas", "scikit-learn", "chess")
 
 
-@functools.cache
+_COMMIT: list[str] = []  # HEAD's commit once known in this process (a failure is not remembered)
+
+
 def git_commit() -> str:
-    """HEAD's commit, with ``-dirty`` when the working tree has uncommitted changes."""
+    """HEAD's commit, with ``-dirty`` when the working tree has uncommitted changes.
+
+    In a fresh clone, git's first status pass runs the notebooks' nbstripout filter on every
+    notebook (seconds each), hence the generous timeout; ``make`` refreshes the index once after
+    installing the filter so that this is fast."""
+    if _COMMIT:
+        return _COMMIT[0]
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True,
-                              text=True, timeout=10).stdout.strip()
+                              text=True, timeout=30).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+                               capture_output=True, text=True, timeout=120).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return (head or "unknown") + ("-dirty" if dirty else "")
+    if not head:
+        return "unknown"
+    _COMMIT.append(head + ("-dirty" if dirty else ""))
+    return _COMMIT[0]
 
 
 @functools.cache
