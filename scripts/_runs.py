@@ -198,3 +198,19 @@ def write_summary(summary: dict, out: Path) -> None:
     os.replace(tmp, out)
     print(json.dumps(summary, indent=1))
     print(f"summary written to {out}")
+
+
+def differing_tables(comparison: dict) -> str:
+    """The tables of a :func:`compare_results` that are not byte-identical, comma-separated."""
+    return ", ".join(comparison["tables_differing"] + comparison["tables_only_in_reference"]
+                     + comparison["tables_only_in_other"])
+
+
+def finish(summary: dict, out: Path, work: Path, keep: bool) -> int:
+    """Write the summary; remove the work folder after a clean result unless asked to keep it;
+    the exit status (0: no problem)."""
+    summary["ok"] = not summary["problems"]
+    write_summary(summary, out)
+    if summary["ok"] and not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0 if summary["ok"] else 1

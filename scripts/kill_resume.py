@@ -221,15 +221,10 @@ def main() -> int:
         summary["problems"].append(f"only {kills} of {args.kills} kills landed")
     if not comparison["identical"]:
         summary["problems"].append("tables differ from the uninterrupted run: "
-                                   + ", ".join(comparison["tables_differing"] + comparison["tables_only_in_reference"]
-                                               + comparison["tables_only_in_other"]))
+                                   + _runs.differing_tables(comparison))
     if left["cache"]:
         summary["problems"].append(f"{len(left['cache'])} temporary build folder(s) left in the store")
-    summary["ok"] = not summary["problems"]
-    _runs.write_summary(summary, out)
-    if summary["ok"] and not args.keep and not args.work:
-        shutil.rmtree(work, ignore_errors=True)
-    return 0 if summary["ok"] else 1
+    return _runs.finish(summary, out, work, keep=args.keep or bool(args.work))
 
 
 if __name__ == "__main__":

@@ -55,14 +55,8 @@ def main() -> int:
         summary["comparison"] = comparison
         summary["tables_identical"] = comparison["identical"]
         if not comparison["identical"]:
-            summary["problems"].append("tables differ: " + ", ".join(
-                comparison["tables_differing"] + comparison["tables_only_in_reference"]
-                + comparison["tables_only_in_other"]))
-    summary["ok"] = not summary["problems"]
-    _runs.write_summary(summary, out)
-    if summary["ok"] and not args.keep and not args.work:
-        shutil.rmtree(work, ignore_errors=True)
-    return 0 if summary["ok"] else 1
+            summary["problems"].append("tables differ: " + _runs.differing_tables(comparison))
+    return _runs.finish(summary, out, work, keep=args.keep or bool(args.work))
 
 
 if __name__ == "__main__":

@@ -35,3 +35,16 @@ def tiny_corpus(monkeypatch):
     pretrain.corpus_fingerprint.cache_clear()
     yield docs
     pretrain.corpus_fingerprint.cache_clear()
+
+
+@pytest.fixture
+def small_splits(monkeypatch):
+    """Tiny split sizes for every task and preset, so pipelines run in seconds; yields them."""
+    from w2s_lib import pipeline
+    from w2s_lib.data.splits import SplitSizes
+
+    sizes = SplitSizes(n_a=80, n_b=80, n_val=40, n_test=100, n_q=30, working_pool=240)
+    monkeypatch.setattr(pipeline, "sizes_for_preset", lambda task, preset: sizes)
+    pipeline._universe.cache_clear()
+    yield sizes
+    pipeline._universe.cache_clear()

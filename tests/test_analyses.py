@@ -11,22 +11,11 @@ from w2s_lib.analyses import (CONCEPTS, MODEL_STATES, concept_saliency, imitatio
                               read_runs, saliency_sentences, summarize_saliency)
 from w2s_lib.analyses import saliency as cs
 from w2s_lib.analyses.overfitting import student_probe_config
-from w2s_lib.data.splits import SplitSizes
 from w2s_lib.store import default_store
 from w2s_lib.training import engine
 from w2s_lib.training.features import rung_features
 from w2s_lib.training.probe import ProbeConfig, train_probe
 
-SIZES = SplitSizes(n_a=80, n_b=80, n_val=40, n_test=100, n_q=0, working_pool=240)
-
-
-@pytest.fixture
-def small_splits(monkeypatch):
-    """Tiny split sizes for every task and preset, so the analyses run in seconds."""
-    monkeypatch.setattr(pipeline, "sizes_for_preset", lambda task, preset: SIZES)
-    pipeline._universe.cache_clear()
-    yield
-    pipeline._universe.cache_clear()
 
 
 def _saliency(**kw):
@@ -106,7 +95,7 @@ def test_probe_sets_are_disjoint_and_leave_out_the_models_training_texts(small_s
         assert len(train) == len(test) == 30
         assert not set(train["id"]) & set(test["id"]) and not set(train["text"]) & set(test["text"])
         assert not (set(train["text"]) | set(test["text"])) & seen
-        splits = pipeline.make_splits(concept, 0, SIZES)
+        splits = pipeline.make_splits(concept, 0, small_splits)
         assert set(train["id"]) <= set(splits.A["id"]) and set(test["id"]) <= set(splits.test["id"])
     with pytest.raises(ValueError, match="asked for 500"):
         cs.probe_sets("concept_genre", "smoke", 0, 500, 10)

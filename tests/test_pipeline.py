@@ -6,19 +6,8 @@ import pandas as pd
 import pytest
 
 from w2s_lib import pipeline
-from w2s_lib.data.splits import SplitSizes
 from w2s_lib.store import default_store
 
-SIZES = SplitSizes(n_a=80, n_b=80, n_val=40, n_test=100, n_q=30, working_pool=240)
-
-
-@pytest.fixture
-def small_splits(monkeypatch):
-    """Tiny split sizes for every preset, so the pipeline runs in seconds."""
-    monkeypatch.setattr(pipeline, "sizes_for_preset", lambda task, preset: SIZES)
-    pipeline._universe.cache_clear()
-    yield
-    pipeline._universe.cache_clear()
 
 
 def test_student_never_sees_ground_truth_of_B(tiny_corpus, small_splits, monkeypatch):

@@ -9,6 +9,7 @@ trains the next reads back.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -21,7 +22,7 @@ from .debate.experiment import DebateSetup, debate_setup
 from .debate.protocols import Protocol
 from .debate.views import DebateView
 from .facilitation import TEACHERS, facilitate, occlusion_evidence, probe_scorer, zero_shot_teacher
-from .pipeline import (METHODS, TaskData, load_probe, read_labels, strong_ceiling, task_data, w2s_student,
+from .pipeline import (METHODS, TaskData, load_probe, strong_ceiling, task_data, test_accuracy, w2s_student,
                        weak_supervisor)
 from .store import Artifact, ArtifactStore
 
@@ -157,11 +158,8 @@ def psi_variants(m: DebateModels, seed: int, protocol: Protocol, members: int = 
 def variant_rows(m: DebateModels, seed: int, variants: dict[str, Variant], store=None) -> pd.DataFrame:
     """Per-seed test accuracies of every variant, with the seed's plain weak supervisor and ceiling."""
     dq, _ = m.data(seed)
-    ids, y = dq.splits.test["id"], dq.labels("test")
     base = baseline_variants(m, seed, store)
-
-    def acc(art: Artifact) -> float:
-        return metrics.accuracy(read_labels(art, "test").loc[ids].to_numpy(), y)
+    acc = functools.partial(test_accuracy, dq)
 
     weak, ceiling = acc(base["weak"].model), acc(base["ceiling"].model)
     rows = []
@@ -209,10 +207,7 @@ def nlp_phi_rows(task: str, preset: str, ladder: str, seed: int, teachers: Seque
     ceiling = strong_ceiling(strong_rung, data, seed, store)
     student = w2s_student(strong_rung, data, seed, weak, METHODS["baseline"], store=store)
     scores = evaluate_run(data, weak, student, ceiling)
-    ids, y = data.splits.test["id"], data.labels("test")
-
-    def acc(art: Artifact) -> float:
-        return metrics.accuracy(read_labels(art, "test").loc[ids].to_numpy(), y)
+    acc = functools.partial(test_accuracy, data)
 
     common = {"task": task, "seed": seed, "weak_acc": scores["weak_acc"], "ceiling_acc": scores["ceiling_acc"]}
     rows = [{**common, "variant": "weak", "acc": scores["weak_acc"], "supervisor_acc": np.nan,

@@ -323,6 +323,11 @@ def w2s_student(rung: Rung, data: TaskData, seed: int, supervisor: Artifact, met
 
 # ----------------------------------------------------------------------------- the grid
 
+def test_accuracy(data: TaskData, art: Artifact) -> float:
+    """A model's accuracy on the task's fixed test set."""
+    return metrics.accuracy(read_labels(art, "test").loc[data.splits.test["id"]].to_numpy(), data.labels("test"))
+
+
 def evaluate_run(data: TaskData, weak: Artifact, student: Artifact, ceiling: Artifact) -> dict:
     y = data.labels("test")
     ids = data.splits.test["id"]

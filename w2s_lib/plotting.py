@@ -62,6 +62,17 @@ def _finish(fig, panels, title: str):
     return fig
 
 
+def finish_axes(fig, ax, title: str = ""):
+    """A one-panel figure's title and layout; released from pyplot so a notebook shows it once."""
+    import matplotlib.pyplot as plt
+
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
 def pgr_vs_size(table: pd.DataFrame, method: str = "baseline", title: str = ""):
     """Figure 1: PGR against strong-model size, one panel per domain, one line per weak model.
 
@@ -195,11 +206,7 @@ def protocol_accuracy(table: pd.DataFrame, title: str = ""):
     ax.set_ylim(0.4, 1.0)
     ax.set_ylabel("weak judge accuracy (test)")
     ax.legend(fontsize=7, loc="upper left")
-    if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish_axes(fig, ax, title)
 
 
 def error_types(table: pd.DataFrame, title: str = ""):
@@ -218,8 +225,4 @@ def error_types(table: pd.DataFrame, title: str = ""):
     ax.set_yticks(y, table["error_type"])
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of the aligned student's test errors")
-    if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish_axes(fig, ax, title)

@@ -20,9 +20,8 @@ from typing import Sequence
 
 import numpy as np
 
-from . import metrics
 from .models.ladder import Rung
-from .pipeline import (METHODS, Method, TaskData, corpus_for, evaluate_run, read_labels, strong_ceiling,
+from .pipeline import (METHODS, Method, TaskData, corpus_for, evaluate_run, strong_ceiling, test_accuracy,
                        w2s_student, weak_supervisor)
 from .progress import progress
 from .store import Artifact, ArtifactSpec, ArtifactStore, default_store
@@ -150,6 +149,7 @@ def _lm_finetune(rung: Rung, corpus: str, texts: Sequence[str], encoder: bool, s
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForMaskedLM, DataCollatorForLanguageModeling
 
+    from .devices import resolve_device
     from .models.backbone import backbone_source, load_tokenizer_for, quiet_transformers
     from .training.seeding import seed_everything
 
@@ -158,7 +158,7 @@ def _lm_finetune(rung: Rung, corpus: str, texts: Sequence[str], encoder: bool, s
     path, kwargs = backbone_source(rung, corpus, store)
     tokenizer = load_tokenizer_for(rung, corpus, store)
     auto = AutoModelForMaskedLM if encoder else AutoModelForCausalLM
-    device = _device()
+    device = resolve_device()
     model = auto.from_pretrained(path, dtype=torch.float32, **kwargs).to(device).train()
     collate = DataCollatorForLanguageModeling(tokenizer, mlm=encoder, mlm_probability=MLM_PROBABILITY)
     encoded = tokenizer(list(texts), truncation=True, max_length=rung.max_length)["input_ids"]
@@ -184,16 +184,6 @@ def _lm_finetune(rung: Rung, corpus: str, texts: Sequence[str], encoder: bool, s
     k = max(1, steps // 10)
     return {"objective": "mlm" if encoder else "clm", "first_loss": float(np.mean(losses[:k])),
             "final_loss": float(np.mean(losses[-k:])), "steps": steps, "n_texts": len(texts)}
-
-
-def _device():
-    try:
-        from .devices import resolve_device
-    except ImportError:  # pragma: no cover - devices lands with the W2S_DEVICE setting
-        import torch
-
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return resolve_device()
 
 
 def _masked_lm_loss(model, batch):
@@ -257,9 +247,7 @@ def run_method(method: Method, rungs: Sequence[Rung], weak_rung: Rung, strong_ru
         if len(chain) < 3:
             return None
         final, direct, _ = bootstrap_student(chain, data, seed, select=select, store=store)
-        ids, y = data.splits.test["id"], data.labels("test")
-        return {**evaluate_run(data, weak, final, ceiling),
-                "direct_student_acc": metrics.accuracy(read_labels(direct, "test").loc[ids].to_numpy(), y),
+        return {**evaluate_run(data, weak, final, ceiling), "direct_student_acc": test_accuracy(data, direct),
                 "chain": " → ".join(r.name for r in chain)}
     if method.kind == "generative":
         if strong_rung.name != rungs[-1].name:
@@ -267,9 +255,8 @@ def run_method(method: Method, rungs: Sequence[Rung], weak_rung: Rung, strong_ru
         adapted = generative_finetune(strong_rung, data, steps=lm_steps or LM_STEPS, store=store)
         student = w2s_student(adapted, data, seed, weak, METHODS["baseline"], select, store)
         adapted_ceiling = strong_ceiling(adapted, data, seed, store)
-        ids, y = data.splits.test["id"], data.labels("test")
         return {**evaluate_run(data, weak, student, adapted_ceiling),
-                "plain_ceiling_acc": metrics.accuracy(read_labels(ceiling, "test").loc[ids].to_numpy(), y)}
+                "plain_ceiling_acc": test_accuracy(data, ceiling)}
     raise ValueError(f"method {method.name!r} has kind {method.kind!r}; run_grid trains loss methods itself")
 
 

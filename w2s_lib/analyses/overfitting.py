@@ -97,6 +97,7 @@ def plot_overfitting(curve: pd.DataFrame, title: str = ""):
     as horizontal references."""
     import matplotlib.pyplot as plt
 
+    from ..plotting import finish_axes
     from ..style import color, use_style
 
     use_style()
@@ -113,8 +114,4 @@ def plot_overfitting(curve: pd.DataFrame, title: str = ""):
     ax.set_xlabel("training steps")
     ax.set_ylabel("test accuracy")
     ax.legend(fontsize=7, loc="best")
-    if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish_axes(fig, ax, title)

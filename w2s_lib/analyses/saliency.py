@@ -326,6 +326,7 @@ def plot_concept_saliency(summary: pd.DataFrame, runs: pd.DataFrame | None = Non
     seeds; dots: single seeds when ``runs`` is given); chance (0.5) dotted."""
     import matplotlib.pyplot as plt
 
+    from ..plotting import finish_axes
     from ..style import use_style
 
     use_style()
@@ -350,8 +351,4 @@ def plot_concept_saliency(summary: pd.DataFrame, runs: pd.DataFrame | None = Non
     ax.set_ylim(max(0.0, min(0.45, low - 0.05)), 1.0)
     ax.set_ylabel("linear-probe accuracy (test)")
     ax.legend(fontsize=7, loc="upper right", ncol=len(states))
-    if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return finish_axes(fig, ax, title)

@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -19,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..fingerprint import frame_fingerprint
-from .registry import get_task, load_pool
+from .registry import get_task, load_pool, pool_stamp
 
 TEST_POOL_FRACTION = 0.2
 SPLIT_NAMES = ("A", "B", "val", "Q", "test")  # Q: unlabelled instances for facilitation (Φ)
@@ -173,6 +174,12 @@ PRESET_CAPS: dict[str, SplitSizes] = {
 }
 
 
+@functools.lru_cache(maxsize=64)
+def _test_pool_count(task: str, stamp: object) -> int:
+    """How many of the pool's examples the hash assigns to the test pool (``stamp``: the pool's state)."""
+    return int(test_pool_mask(task, load_pool(task)["id"]).sum())
+
+
 def sizes_for_preset(task: str, preset: str, pool_size: int | None = None) -> SplitSizes:
     """The preset's caps (or the task's own caps for that preset), scaled down proportionally
     when the task's pool is smaller."""
@@ -183,7 +190,7 @@ def sizes_for_preset(task: str, preset: str, pool_size: int | None = None) -> Sp
     test_avail = int(n * TEST_POOL_FRACTION * 0.95)  # the hash split is only roughly 20 %
     train_avail = int(n * (1 - TEST_POOL_FRACTION) * 0.95)
     if pool_size is None:  # a small pool's hash split can fall below the estimate: never ask for more
-        in_test = int(test_pool_mask(task, load_pool(task)["id"]).sum())
+        in_test = _test_pool_count(task, pool_stamp(task))
         test_avail, train_avail = min(test_avail, in_test), min(train_avail, n - in_test)
     want = caps.n_a + caps.n_b + caps.n_val + caps.n_q
     scale = min(1.0, train_avail / want) if want else 1.0
