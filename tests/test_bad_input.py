@@ -146,3 +146,27 @@ def test_reproduce_grid_and_check_params_refuse_a_missing_gpu_before_any_compute
     out = capsys.readouterr()
     assert out.err.count("W2S_DEVICE=cuda asks for a GPU") == 2
     assert "W2S_DEVICE=cuda asks for a GPU" in out.out
+
+
+RUN_SETTINGS = [
+    ({"jobs": 0}, "jobs: must be a whole number of notebooks at a time, 1 or more (got 0)"),
+    ({"jobs": "two"}, "jobs: must be a whole number of notebooks at a time, 1 or more (got 'two')"),
+    ({"expected_seconds": {"02_nlp_w2s": 60}}, "expected_seconds: '02_nlp_w2s' is not a notebook of this file"),
+    ({"expected_seconds": {"01_data": -5}}, "expected_seconds.01_data: must be a positive number of seconds"),
+    ({"expected_seconds": [60]}, "expected_seconds: must map notebook names to seconds"),
+]
+
+
+@pytest.mark.parametrize("settings,message", RUN_SETTINGS, ids=[str(s) for s, _ in RUN_SETTINGS])
+def test_a_bad_run_setting_is_one_precise_line(settings, message):
+    data = {"preset": "smoke", "notebooks": {"01_data": {}}, **settings}
+    problems = config.check_params_data(data, where="mine.yaml")
+    assert problems == [f"mine.yaml: {message}"] or (len(problems) == 1 and message in problems[0]), problems
+
+
+def test_w2s_jobs_must_be_a_number(monkeypatch):
+    from w2s_lib import runner
+
+    monkeypatch.setenv("W2S_JOBS", "many")
+    with pytest.raises(config.ConfigError, match="W2S_JOBS='many': must be a whole number"):
+        runner.default_jobs({})

@@ -115,25 +115,23 @@ def test_preset_takes_names_and_points_files_to_params():
 
 
 def test_the_live_status_shows_the_running_step_its_progress_and_the_time_left(tmp_path, monkeypatch):
-    import os
-
     from w2s_lib.progress import PROGRESS_ENV, progress
 
     executed = tmp_path / "nb.ipynb"
-    status = runner.LiveStatus("[2/9] 02_nlp_w2s", executed, estimate=600.0, enabled=False)
-    with status:
-        # what a kernel reports while it pretrains (it inherits the progress file from the runner)
-        assert os.environ[PROGRESS_ENV]
-        with progress(total=300, desc="pretrain tiny-m on english", disable=True) as bar:
-            bar.update(150)
-            status.poll()
-            line = status.line()
+    status = runner.LiveStatus("[2/9] 02_nlp_w2s", executed, estimate=600.0)
+    # what a kernel reports while it pretrains (the runner names the file in its environment)
+    monkeypatch.setenv(PROGRESS_ENV, str(status.file))
+    with progress(total=300, desc="pretrain tiny-m on english", disable=True) as bar:
+        bar.update(150)
         status.poll()
-        after = status.line()
+        line = status.line()
+    status.poll()
+    after = status.line()
+    status.close()
     assert line.startswith("[2/9] 02_nlp_w2s · pretrain tiny-m on english ██████······ 150/300 · ")
     assert "elapsed, ~9:" in line or "elapsed, ~10:" in line
     assert "pretrain" not in after, "a closed step leaves the line"
-    assert PROGRESS_ENV not in os.environ
+    assert not status.file.exists()
 
 
 def test_reproduce_prints_no_status_line_when_not_on_a_terminal(tmp_path, monkeypatch, capsys):

@@ -17,7 +17,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
     try:
         preset = None if args.params else (args.preset or "micro")
-        failures = reproduce(preset, only=args.only, log=_print, params=args.params, force=args.force)
+        failures = reproduce(preset, only=args.only, log=_print, params=args.params, force=args.force,
+                             jobs=args.jobs)
     except ConfigError as err:
         for line in err.problems:
             print(line, file=sys.stderr)
@@ -188,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", default=None, help="glob or substring of notebook names, e.g. '02*'")
     p.add_argument("--force", action="store_true",
                    help="run every notebook, also those whose inputs and outputs are unchanged since their last run")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="notebooks run side by side when their inputs allow (default: W2S_JOBS, else the "
+                        "params file's jobs: 2 for smoke and micro, 1 for paper)")
     p.set_defaults(func=cmd_reproduce)
 
     p = sub.add_parser("grid", help="train the weak-to-strong grid of notebook 02 into the store "

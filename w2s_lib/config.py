@@ -130,6 +130,30 @@ def read_params_file(path: str | Path) -> dict[str, Any]:
     return data if data is not None else {}
 
 
+TOP_LEVEL_KEYS = ("preset", "description", "jobs", "expected_seconds", "notebooks")
+
+
+def _run_settings_problems(data: dict, where: str) -> list[str]:
+    """``jobs``: notebooks ``w2s reproduce`` runs side by side; ``expected_seconds``: each
+    notebook's cold time, which orders a first run and estimates its time left."""
+    problems = []
+    jobs = data.get("jobs", 1)
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        problems.append(f"{where}: jobs: must be a whole number of notebooks at a time, 1 or more (got {jobs!r})")
+    expected = data.get("expected_seconds") or {}
+    if not isinstance(expected, dict):
+        return problems + [f"{where}: expected_seconds: must map notebook names to seconds"]
+    named = data.get("notebooks") or {}
+    for stem, seconds in expected.items():
+        if isinstance(named, dict) and stem not in named:
+            problems.append(f"{where}: expected_seconds: {stem!r} is not a notebook of this file; "
+                            f"accepted: {', '.join(named)}")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
+            problems.append(f"{where}: expected_seconds.{stem}: must be a positive number of seconds "
+                            f"(got {seconds!r})")
+    return problems
+
+
 def check_params_data(data: Any, where: str) -> list[str]:
     """Every problem of a preset file's content, one line each (empty list: valid)."""
     from .notebook_params import NOTEBOOK_PARAMS
@@ -138,8 +162,9 @@ def check_params_data(data: Any, where: str) -> list[str]:
         return [f"{where}: top level must be a mapping with keys 'preset' and 'notebooks'"]
     problems = []
     for key in data:
-        if key not in ("preset", "notebooks", "description"):
-            problems.append(f"{where}: unknown top-level key {key!r}; accepted: preset, notebooks, description")
+        if key not in TOP_LEVEL_KEYS:
+            problems.append(f"{where}: unknown top-level key {key!r}; accepted: {', '.join(TOP_LEVEL_KEYS)}")
+    problems += _run_settings_problems(data, where)
     preset = data.get("preset")
     if preset not in PRESETS:
         problems.append(f"{where}: preset: must be one of {', '.join(PRESETS)} (got {preset!r})")

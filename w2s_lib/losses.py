@@ -18,9 +18,11 @@ Only torch is imported; nothing here touches a GPU by itself.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Callable, Iterator, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -47,7 +49,27 @@ def _check_batch(logits: torch.Tensor, target_probs: torch.Tensor) -> None:
     _check_distribution(target_probs.reshape(n, c), "target/weak probabilities")
 
 
+_TARGETS_VALIDATED = contextvars.ContextVar("w2s_targets_validated", default=False)
+
+
+@contextlib.contextmanager
+def validated_targets(targets: torch.Tensor, what: str = "target/weak probabilities") -> Iterator[None]:
+    """Check a whole target tensor once; inside, batches cut from it are not re-checked.
+
+    The distribution check reads every value back to Python; on a linear probe that costs
+    more than the step's arithmetic (three checks a step for aux-confidence). Shapes are still
+    checked batch by batch, and student probabilities inside are softmax outputs."""
+    _check_distribution(targets, what)
+    token = _TARGETS_VALIDATED.set(True)
+    try:
+        yield
+    finally:
+        _TARGETS_VALIDATED.reset(token)
+
+
 def _check_distribution(probs: torch.Tensor, what: str) -> None:
+    if _TARGETS_VALIDATED.get():
+        return
     # half-precision labels (bf16 eps = 2^-7) cannot sum to 1 more exactly than their rounding
     eps = torch.finfo(probs.dtype).eps if probs.is_floating_point() else 0.0
     tolerance = max(_ROW_SUM_TOLERANCE, eps * probs.shape[-1])

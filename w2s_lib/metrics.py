@@ -17,7 +17,6 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
 
 PGR_FLAGS = ("ok", "unreliable", "undefined")
 REQUIRED_RUN_COLUMNS = ("seed", "weak_acc", "student_acc", "ceiling_acc")
@@ -95,6 +94,8 @@ def auroc(probs: Sequence | np.ndarray, labels: Sequence | np.ndarray) -> float:
         raise ValueError(f"AUROC needs labels in {{0, 1}}; got {sorted(set(np.unique(y).tolist()))}")
     if np.unique(y).size < 2:
         return float("nan")
+    from sklearn.metrics import roc_auc_score  # here: sklearn and scipy add 1.5 s to every import
+
     return float(roc_auc_score(y, scores))
 
 

@@ -11,9 +11,9 @@ import fnmatch
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,18 +71,29 @@ def _failure_from(book: Path, err: Exception) -> NotebookFailure:
     return NotebookFailure(book.stem, where, f"{ename}: {evalue}".strip())
 
 
+def default_jobs(data: dict) -> int:
+    """Notebooks run side by side: ``W2S_JOBS``, else the params file's ``jobs`` (default 1)."""
+    value = os.environ.get("W2S_JOBS") or data.get("jobs") or 1
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise ConfigError([f"W2S_JOBS={value!r}: must be a whole number of notebooks at a time (1 or more)"]) from None
+    if jobs < 1:
+        raise ConfigError([f"jobs: {jobs}: must be 1 or more (notebooks at a time)"])
+    return jobs
+
+
 def reproduce(preset: str | None = None, only: str | None = None, log=print,
               params: str | Path | None = None, live: bool | None = None,
-              force: bool = False) -> list[NotebookFailure]:
-    """Run the notebooks a params file names, in order; return the failures (empty when all passed).
+              force: bool = False, jobs: int | None = None) -> list[NotebookFailure]:
+    """Run the notebooks a params file names; return the failures (empty when all passed).
 
     ``preset`` picks ``params/<preset>.yaml``; ``params`` is a file of one's own. Executed
     notebooks go to ``build/<file name>/``, figures and tables to ``results/<the file's preset>/``.
     A notebook whose inputs (see :func:`notebook_inputs`) are those of its last successful run and
-    whose outputs are still in place is not run again, unless ``force``.
+    whose outputs are still in place is not run again, unless ``force``. Up to ``jobs`` notebooks
+    run side by side (see :func:`prerequisites` for which may), the longest chains first.
     """
-    import papermill
-
     if (preset is None) == (params is None):
         raise ConfigError(["give either a preset name or a params file"])
     path = params_file(preset) if params is None else Path(params).expanduser().resolve()
@@ -90,6 +101,9 @@ def reproduce(preset: str | None = None, only: str | None = None, log=print,
     if problems:
         raise ConfigError(problems)
     data = read_params_file(path)
+    jobs = jobs if jobs is not None else default_jobs(data)
+    if jobs < 1:
+        raise ConfigError([f"--jobs {jobs}: must be 1 or more (notebooks at a time)"])
     named = list(data.get("notebooks") or {})
     if not named:
         raise ConfigError([f"{path}: names no notebook under 'notebooks:'"])
@@ -115,40 +129,189 @@ def reproduce(preset: str | None = None, only: str | None = None, log=print,
     out_dir = build_dir() / path.stem
     out_dir.mkdir(parents=True, exist_ok=True)
     timings = _read_timings(out_dir)
+    estimates = {**(data.get("expected_seconds") or {}), **timings}  # this machine's last run first
     done = _read_json(out_dir / UP_TO_DATE)
     results = results_dir(data["preset"])
-    live = live_status() if live is None else live
+    board = Board(live_status() if live is None else live, log)
     failures: list[NotebookFailure] = []
+    stems = [b.stem for b in plan]
+    order = {stem: i for i, stem in enumerate(stems, 1)}
+    needs = {stem: prerequisites(stem, stems) for stem in stems}
+    # one at a time: the notebooks' order; side by side: the longest chains first
+    priority = chain_lengths(needs, {stem: estimates.get(stem, 60.0) for stem in stems}) if jobs > 1 \
+        else dict.fromkeys(stems, 0.0)
+    waiting, running, finished = list(plan), {}, set()
+    threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
     started = time.perf_counter()
-    for i, (book, values) in enumerate(plan.items(), 1):
-        start, start_wall = time.perf_counter(), time.time()
-        label = f"[{i}/{len(plan)}] {book.stem}"
-        inputs = notebook_inputs(book, values, results)
-        if not force and _up_to_date(done.get(book.stem), inputs, out_dir / book.name, results):
-            log(f"{label} up to date (inputs and outputs unchanged since its last run; --force reruns it)")
-            continue
-        done.pop(book.stem, None)
-        _write_json(out_dir / UP_TO_DATE, done)
-        log(f"{label} ..." + (f" (last time {_clock(timings[book.stem])})" if book.stem in timings else ""))
-        with LiveStatus(label, out_dir / book.name, timings.get(book.stem), enabled=live):
+    try:
+        while waiting or running:
+            ready = [b for b in waiting if needs[b.stem] <= finished]
+            for book in sorted(ready, key=lambda b: (-priority[b.stem], order[b.stem])):
+                if len(running) >= jobs:
+                    break
+                waiting.remove(book)
+                label = f"[{order[book.stem]}/{len(plan)}] {book.stem}"
+                inputs = notebook_inputs(book, plan[book], results)
+                if not force and _up_to_date(done.get(book.stem), inputs, out_dir / book.name, results):
+                    board.log(f"{label} up to date (inputs and outputs unchanged since its last run; "
+                              "--force reruns it)")
+                    finished.add(book.stem)
+                    continue
+                done.pop(book.stem, None)
+                _write_json(out_dir / UP_TO_DATE, done)
+                board.log(f"{label} ..." + (f" (last time {_clock(timings[book.stem])})"
+                                            if book.stem in timings else ""))
+                running[book] = NotebookJob(label, book, out_dir, plan[book], estimates.get(book.stem),
+                                            threads, inputs)
+            for book, job in list(running.items()):
+                if job.poll() is None:
+                    continue
+                del running[book]
+                finished.add(book.stem)
+                failure = job.failure()
+                if failure is None:
+                    timings[book.stem] = round(job.wall, 1)
+                    _write_timings(out_dir, timings)
+                    done[book.stem] = {"inputs": job.inputs, "outputs": _outputs_since(results, job.start_wall)}
+                    _write_json(out_dir / UP_TO_DATE, done)
+                else:
+                    failures.append(failure)
+                board.log(f"{job.label} {'ok' if failure is None else 'FAILED'} ({_clock(job.wall)})")
+            if board.live:
+                board.show([job.status.line() for job in running.values()])
+            if running:
+                time.sleep(0.2)
+    finally:
+        for job in running.values():  # interrupted: stop the notebooks still running
+            job.stop()
+        board.show([])
+    board.log(f"total {_clock(time.perf_counter() - started)}; executed notebooks: {out_dir}")
+    board.log(f"figures and tables: {results_dir(data['preset'])}")
+    return sorted(failures, key=lambda f: order[f.notebook])
+
+
+# ----------------------------------------------------------------------------- side by side
+
+# What must finish before a notebook starts, beyond what the store already guarantees (it locks
+# each artifact, so notebooks running side by side build it once and share it). Each entry says why.
+AFTER = {
+    "00_overview": (),
+    "01_data": (),
+    # 06 debates with the embeddings and judges 05 builds; 07's jury trains on 06's transcripts;
+    # all three add rows to the framework tables, which keep the notebooks' order
+    "06_debate": ("05_facilitation",),
+    "07_alignment": ("05_facilitation", "06_debate"),
+    # reads runs_nlp, runs_chess and runs_rm
+    "08_analyses": ("02_nlp_w2s", "03_chess_w2s", "04_reward_modeling_w2s"),
+}
+LAST = ("09_paper",)   # reads every table and figure
+FIRST = "01_data"      # the data first: every other notebook reads its pools
+
+
+def prerequisites(stem: str, planned: list[str]) -> set[str]:
+    """The notebooks of this run that must finish before ``stem`` starts."""
+    earlier = planned[: planned.index(stem)]
+    if stem in LAST:
+        return set(earlier)
+    needs = set(AFTER.get(stem, (FIRST,)))
+    return {s for s in needs if s in earlier}
+
+
+def chain_lengths(needs: dict[str, set[str]], seconds: dict[str, float]) -> dict[str, float]:
+    """For each notebook, the longest run of notebooks that cannot start before it ends (itself
+    included), in expected seconds: starting the longest chains first keeps every worker busy."""
+    memo: dict[str, float] = {}
+
+    def length(stem: str) -> float:
+        if stem not in memo:
+            after = [s for s, n in needs.items() if stem in n]
+            memo[stem] = seconds[stem] + max((length(s) for s in after), default=0.0)
+        return memo[stem]
+
+    return {stem: length(stem) for stem in needs}
+
+
+class NotebookJob:
+    """One notebook executing through papermill in a child process (``python -m w2s_lib.runner``),
+    with its own progress file and, when notebooks run side by side, its share of the CPU threads.
+    Its output goes to ``build/<params>/<notebook>.log``."""
+
+    def __init__(self, label: str, book: Path, out_dir: Path, values: dict, estimate: float | None,
+                 threads: int | None, inputs: str):
+        self.label, self.book, self.inputs = label, book, inputs
+        self.executed = out_dir / book.name
+        self.start, self.start_wall = time.perf_counter(), time.time()
+        self.status = LiveStatus(label, self.executed, estimate)
+        handle, name = tempfile.mkstemp(prefix="w2s-failure-", suffix=".json")
+        os.close(handle)
+        self._failure_file = Path(name)
+        env = dict(os.environ, **{PROGRESS_ENV: str(self.status.file)})
+        if threads is not None:
+            env.setdefault("OMP_NUM_THREADS", str(threads))
+        self._log = open(out_dir / f"{book.stem}.log", "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "w2s_lib.runner", str(book), str(self.executed), str(NOTEBOOKS_DIR),
+             json.dumps(values, default=str), str(self._failure_file)],
+            env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.wall = 0.0
+
+    def poll(self) -> int | None:
+        code = self.proc.poll()
+        self.wall = time.perf_counter() - self.start
+        if code is None:
+            self.status.poll()
+        else:
+            self._log.close()
+        return code
+
+    def failure(self) -> NotebookFailure | None:
+        record = _read_json(self._failure_file)
+        self._failure_file.unlink(missing_ok=True)
+        self.status.close()
+        if self.proc.returncode == 0:
+            return None
+        if record:
+            return NotebookFailure(self.book.stem, record["cell"], record["error"])
+        return NotebookFailure(self.book.stem, "?", f"its process ended with status {self.proc.returncode} "
+                                                     f"(output: {self._log.name})")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
             try:
-                papermill.execute_notebook(str(book), str(out_dir / book.name), parameters=values,
-                                           cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False,
-                                           kernel_name="python3")
-                status = "ok"
-            except Exception as err:  # noqa: BLE001 - every failure is collected, none stops the run
-                failures.append(_failure_from(book, err))
-                status = "FAILED"
-        wall = time.perf_counter() - start
-        if status == "ok":
-            timings[book.stem] = round(wall, 1)
-            _write_timings(out_dir, timings)
-            done[book.stem] = {"inputs": inputs, "outputs": _outputs_since(results, start_wall)}
-            _write_json(out_dir / UP_TO_DATE, done)
-        log(f"{label} {status} ({_clock(wall)})")
-    log(f"total {_clock(time.perf_counter() - started)}; executed notebooks: {out_dir}")
-    log(f"figures and tables: {results_dir(data['preset'])}")
-    return failures
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self._log.close()
+        self._failure_file.unlink(missing_ok=True)
+        self.status.close()
+
+
+KERNEL_START_ATTEMPTS = 3
+
+
+def _execute_one(argv: list[str]) -> int:
+    """Child side of :class:`NotebookJob`: run one notebook, write its failure (if any) as JSON."""
+    import papermill
+
+    book, executed, cwd, values, failure_file = argv
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        try:
+            papermill.execute_notebook(book, executed, parameters=json.loads(values), cwd=cwd, progress_bar=False,
+                                       log_output=False, kernel_name="python3")
+            return 0
+        except RuntimeError as err:
+            # Kernels started at the same moment can draw the same free port; the loser dies before
+            # running any cell, so starting it again is safe.
+            if "Kernel died before replying to kernel_info" not in str(err) or attempt == KERNEL_START_ATTEMPTS:
+                failure = _failure_from(Path(book), err)
+                break
+            print(f"kernel start failed ({err}); attempt {attempt + 1} of {KERNEL_START_ATTEMPTS}", flush=True)
+        except Exception as err:  # noqa: BLE001 - reported to the runner, which gathers every failure
+            failure = _failure_from(Path(book), err)
+            break
+    _write_json(Path(failure_file), {"cell": failure.cell, "error": failure.error})
+    return 1
 
 
 # ----------------------------------------------------------------------------- up to date
@@ -243,49 +406,24 @@ def live_status() -> bool:
 
 
 class LiveStatus:
-    """While a notebook runs in its kernel: one terminal line with the cell, the innermost running
-    step and its progress (reported by :mod:`w2s_lib.progress`), the time elapsed and — from the
-    previous run — the time left."""
+    """What one running notebook shows: the cell, the innermost running step and its progress
+    (reported by :mod:`w2s_lib.progress` to ``self.file``, which the kernel is told through
+    ``W2S_PROGRESS_FILE``), the time elapsed and — from the previous run — the time left."""
 
-    def __init__(self, label: str, executed: Path, estimate: float | None, enabled: bool):
-        self.label, self.executed, self.estimate, self.enabled = label, executed, estimate, enabled
+    def __init__(self, label: str, executed: Path, estimate: float | None):
+        self.label, self.executed, self.estimate = label, executed, estimate
         self.steps: dict[str, dict] = {}
-        self._offset, self._stop = 0, threading.Event()
-        self._file: Path | None = None
-
-    def __enter__(self) -> "LiveStatus":
+        self._offset, self._start = 0, time.perf_counter()
         handle, name = tempfile.mkstemp(prefix="w2s-progress-", suffix=".jsonl")
         os.close(handle)
-        self._file = Path(name)
-        self._previous = os.environ.get(PROGRESS_ENV)
-        os.environ[PROGRESS_ENV] = name  # the kernel inherits it
-        self._start = time.perf_counter()
-        if self.enabled:
-            self._thread = threading.Thread(target=self._run, daemon=True)
-            self._thread.start()
-        return self
+        self.file = Path(name)
 
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        if self.enabled:
-            self._thread.join(2)
-            sys.stdout.write("\r\033[K")
-            sys.stdout.flush()
-        if self._previous is None:
-            os.environ.pop(PROGRESS_ENV, None)
-        else:
-            os.environ[PROGRESS_ENV] = self._previous
-        self._file.unlink(missing_ok=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.5):
-            self.poll()
-            sys.stdout.write("\r\033[K" + self.line()[: shutil.get_terminal_size((120, 20)).columns - 1])
-            sys.stdout.flush()
+    def close(self) -> None:
+        self.file.unlink(missing_ok=True)
 
     def poll(self) -> None:
         try:
-            with open(self._file) as f:
+            with open(self.file) as f:
                 f.seek(self._offset)
                 chunk = f.read()
         except OSError:
@@ -329,6 +467,40 @@ class LiveStatus:
         timing = f"{_clock(elapsed)} elapsed"
         if self.estimate:
             timing += f", ~{_clock(max(0.0, self.estimate - elapsed))} left" if elapsed < self.estimate else \
-                ", longer than last time"
+                ", longer than expected"
         parts.append(timing)
         return " · ".join(parts)
+
+
+class Board:
+    """The terminal display of a run: log lines scroll, and below them one live line per running
+    notebook is redrawn in place. Off a terminal (or with ``CI`` set) only the log lines print."""
+
+    def __init__(self, live: bool, log=print):
+        self.live, self._log, self._drawn, self._shown = live, log, 0, 0.0
+
+    def _clear(self) -> None:
+        if self._drawn:
+            sys.stdout.write("\r\033[K" + "\033[A\r\033[K" * (self._drawn - 1))
+            sys.stdout.flush()
+            self._drawn = 0
+
+    def log(self, line: str) -> None:
+        if self.live:
+            self._clear()
+        self._log(line)
+
+    def show(self, lines: list[str], every_s: float = 0.5) -> None:
+        if not self.live or (lines and time.monotonic() - self._shown < every_s):
+            return
+        self._shown = time.monotonic()
+        self._clear()
+        if lines:
+            width = shutil.get_terminal_size((120, 20)).columns - 1
+            sys.stdout.write("\n".join(line[:width] for line in lines))
+            sys.stdout.flush()
+            self._drawn = len(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(_execute_one(sys.argv[1:]))

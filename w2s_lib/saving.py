@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator, Sequence
 
 import pandas as pd
 
-from .paths import figures_dir, tables_dir
+from .locks import exclusive
+from .paths import figures_dir, results_dir, tables_dir
 from .provenance import provenance
 
 
@@ -59,14 +61,42 @@ def save_table(table: pd.DataFrame, name: str, *, preset: str, seeds: Iterable[i
     return paths
 
 
-def merge_table(new: pd.DataFrame, name: str, *, preset: str, replace_on: list[str]) -> pd.DataFrame:
+@contextmanager
+def results_lock(preset: str) -> Iterator[None]:
+    """Notebooks running side by side (``w2s reproduce --jobs``) read, merge and rewrite shared
+    tables and the figures drawn from them one at a time."""
+    with exclusive(results_dir(preset) / ".lock"):
+        yield
+
+
+def merge_table(new: pd.DataFrame, name: str, *, preset: str, replace_on: list[str],
+                order: Sequence[str] | None = None) -> pd.DataFrame:
     """``tables/<name>.csv`` with the rows of ``new`` replacing earlier rows of the same
     ``replace_on`` values; notebooks that each own some rows of one table (e.g. table 1's
-    domains) update it without erasing each other's rows."""
+    domains) update it without erasing each other's rows.
+
+    ``order`` lists values of the first ``replace_on`` column (e.g. the domains): rows are grouped
+    in that order (others after it, alphabetically), each group keeping its own row order, so the
+    table does not depend on which notebook finished first. Call it under :func:`results_lock`."""
     path = tables_dir(preset) / f"{name}.csv"
     if path.exists():
         old = pd.read_csv(path)
         keys = set(map(tuple, new[replace_on].astype(str).to_numpy()))
         keep = ~old[replace_on].astype(str).apply(tuple, axis=1).isin(keys)
         new = pd.concat([old[keep], new], ignore_index=True)
+    if order is not None and len(new):
+        group = new[replace_on[0]].astype(str)
+        rank = {value: i for i, value in enumerate(order)}
+        extra = {value: len(rank) + i for i, value in enumerate(sorted(set(group) - set(rank)))}
+        new = new.iloc[group.map(rank | extra).argsort(kind="stable")]
     return new.reset_index(drop=True)
+
+
+def update_table(new: pd.DataFrame, name: str, *, preset: str, replace_on: list[str],
+                 order: Sequence[str] | None = None, seeds: Iterable[int] = (), **extra) -> pd.DataFrame:
+    """Merge ``new`` into ``tables/<name>`` (see :func:`merge_table`) and save it, under the
+    results lock; returns the whole table."""
+    with results_lock(preset):
+        table = merge_table(new, name, preset=preset, replace_on=replace_on, order=order)
+        save_table(table, name, preset=preset, seeds=seeds, **extra)
+    return table

@@ -33,6 +33,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from .fingerprint import sha256_file as _sha256
+from .locks import exclusive
 from .paths import cache_dir
 from .provenance import provenance
 
@@ -206,18 +207,9 @@ class ArtifactStore:
     def lock(self, key: str):
         """An exclusive lock on one key across processes (``flock``): one builds, the others wait
         and then read what it built."""
-        locks = self.root / LOCKS
-        locks.mkdir(parents=True, exist_ok=True)
-        with open(locks / f"{key}.lock", "a+") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                log.info("waiting for another process to finish building %s", key)
-                fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with exclusive(self.root / LOCKS / f"{key}.lock",
+                       on_wait=lambda: log.info("waiting for another process to finish building %s", key)):
+            yield
 
     # -- building -------------------------------------------------------------------
     def get_or_build(self, spec: ArtifactSpec, build: Callable[[Path], dict | None]) -> Artifact:

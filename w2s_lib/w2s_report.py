@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from . import metrics, plotting
-from .saving import merge_table, save_figure, save_table
+from .data.registry import DOMAINS
+from .saving import results_lock, save_figure, update_table
 
 ROW_KEYS = ["domain", "task", "method", "weak_model", "strong_model"]
 SUMMARY_KEYS = ROW_KEYS + ["weak_size", "strong_size"]
@@ -110,16 +111,15 @@ def save_results(runs: pd.DataFrame, table: pd.DataFrame, domain_file: str, *, p
                  ladder: str, wall_time_s: float):
     """Merge this run's rows into ``runs_<domain_file>`` and ``table1_main`` (replacing only the
     rows it produced) and redraw figures 1–3 from the whole table: every domain run so far."""
-    save_table(merge_table(runs, f"runs_{domain_file}", preset=preset, replace_on=ROW_KEYS + ["seed"]),
-               f"runs_{domain_file}", preset=preset, seeds=seeds)
-    table1 = merge_table(table, "table1_main", preset=preset, replace_on=ROW_KEYS)
-    save_table(table1, "table1_main", preset=preset, seeds=seeds)
-    label = f"preset {preset} · seeds {list(seeds)} · our numbers"
-    figures = {
-        "fig1_pgr_vs_size": plotting.pgr_vs_size_by_method(table1, title=label),
-        "fig2_accuracy_vs_size": plotting.accuracy_vs_size(table1[table1["weak_size"].notna()], title=label),
-        "fig3_agreement_vs_size": plotting.agreement_vs_size(table1[table1["weak_size"].notna()], title=label),
-    }
-    for name, fig in figures.items():
-        save_figure(fig, name, preset=preset, seeds=seeds, tables=["table1_main"], wall_time_s=wall_time_s)
+    update_table(runs, f"runs_{domain_file}", preset=preset, replace_on=ROW_KEYS + ["seed"], seeds=seeds)
+    with results_lock(preset):  # notebooks running side by side redraw the shared figures in turn
+        table1 = update_table(table, "table1_main", preset=preset, replace_on=ROW_KEYS, order=DOMAINS, seeds=seeds)
+        label = f"preset {preset} · seeds {list(seeds)} · our numbers"
+        figures = {
+            "fig1_pgr_vs_size": plotting.pgr_vs_size_by_method(table1, title=label),
+            "fig2_accuracy_vs_size": plotting.accuracy_vs_size(table1[table1["weak_size"].notna()], title=label),
+            "fig3_agreement_vs_size": plotting.agreement_vs_size(table1[table1["weak_size"].notna()], title=label),
+        }
+        for name, fig in figures.items():
+            save_figure(fig, name, preset=preset, seeds=seeds, tables=["table1_main"], wall_time_s=wall_time_s)
     return table1, figures

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..losses import make_loss, make_pairwise_loss
+from ..losses import make_loss, make_pairwise_loss, validated_targets
 from .engine import probability_rows
 from .seeding import seed_everything, torch_threads
 
@@ -65,27 +65,56 @@ def _standardiser(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.where(scale > 1e-6, scale, 1.0)
 
 
-def _train(n: int, d: int, n_out: int, batch_loss, cfg: ProbeConfig, evaluate=None, on_epoch=None):
-    with torch_threads(1):
-        return _train_steps(n, d, n_out, batch_loss, cfg, evaluate, on_epoch)
+def _train(rows: tuple[torch.Tensor, ...], n_out: int, batch_loss, cfg: ProbeConfig, evaluate=None, on_epoch=None):
+    """``rows``: tensors with one row per example, the features first and the targets last."""
+    with torch_threads(1), validated_targets(rows[-1]):
+        return _train_steps(rows, n_out, batch_loss, cfg, evaluate, on_epoch)
 
 
-def _train_steps(n: int, d: int, n_out: int, batch_loss, cfg: ProbeConfig, evaluate=None, on_epoch=None):
+_BETAS, _EPS = (0.9, 0.999), 1e-8  # torch.optim.AdamW's defaults
+
+
+def _adamw_update(params, grads, avgs, sqs, step: int, lr: float, weight_decay: float) -> None:
+    """One AdamW step, operation for operation as ``torch.optim.AdamW`` takes it on a CPU.
+
+    A probe's step is a few microseconds of arithmetic; the optimizer's and the scheduler's
+    bookkeeping took longer than that, so the update is written out (results are bit-identical,
+    which ``tests/test_probe_speed.py`` checks against torch's optimizer)."""
+    b1, b2 = _BETAS
+    step_size, bc2_sqrt = lr / (1 - b1 ** step), (1 - b2 ** step) ** 0.5
+    with torch.no_grad():
+        for p, g, avg, sq in zip(params, grads, avgs, sqs):
+            p.mul_(1 - lr * weight_decay)
+            avg.lerp_(g, 1 - b1)
+            sq.mul_(b2).addcmul_(g, g, value=1 - b2)
+            p.addcdiv_(avg, (sq.sqrt() / bc2_sqrt).add_(_EPS), value=-step_size)
+
+
+def _cosine(step: int, steps: int) -> float:
+    return 0.5 * (1 + math.cos(math.pi * min(1.0, step / steps)))
+
+
+def _train_steps(rows, n_out: int, batch_loss, cfg: ProbeConfig, evaluate=None, on_epoch=None):
+    """Minibatch AdamW with a cosine schedule from a zero head; the batch order is seeded.
+
+    Each epoch shuffles the rows once, so its batches are views rather than gathers."""
     seed_everything(cfg.seed)
+    n, d = rows[0].shape
     head = torch.nn.Linear(d, n_out)
     torch.nn.init.zeros_(head.weight), torch.nn.init.zeros_(head.bias)
-    opt = torch.optim.AdamW(head.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    params = [head.weight, head.bias]
+    avgs, sqs = [torch.zeros_like(p) for p in params], [torch.zeros_like(p) for p in params]
     steps = math.ceil(n / cfg.batch_size) * cfg.epochs
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(1.0, s / steps))))
     gen = torch.Generator().manual_seed(cfg.seed)
     step, best = 0, (math.inf, None)
     for epoch in range(cfg.epochs):
-        for idx in torch.randperm(n, generator=gen).split(cfg.batch_size):
-            loss = batch_loss(head, idx, min(1.0, step / max(1, steps - 1)))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step(), sched.step()
+        order = torch.randperm(n, generator=gen)
+        for batch in zip(*(t[order].split(cfg.batch_size) for t in rows)):
+            loss = batch_loss(head, batch, min(1.0, step / max(1, steps - 1)))
+            grads = torch.autograd.grad(loss, params)
+            lr = cfg.lr * _cosine(step, steps)
             step += 1
+            _adamw_update(params, grads, avgs, sqs, step, lr, cfg.weight_decay)
         score = None
         if evaluate is not None and cfg.select == "weak_val":
             score = evaluate(head)
@@ -116,8 +145,9 @@ def train_probe(features: np.ndarray, targets: np.ndarray, cfg: ProbeConfig,
     y = torch.from_numpy(probability_rows(targets))
     loss_fn = make_loss(cfg.loss, **cfg.loss_options)
 
-    def batch_loss(head, idx, frac):
-        return loss_fn(head(x[idx]), y[idx], frac)
+    def batch_loss(head, batch, frac):
+        features, weak = batch
+        return loss_fn(head(features), weak, frac)
 
     evaluate = None
     if cfg.select == "weak_val":
@@ -135,7 +165,7 @@ def train_probe(features: np.ndarray, targets: np.ndarray, cfg: ProbeConfig,
         def observe(epoch, step, head, score):
             on_epoch(epoch, step, _as_probe(head, mean, scale), score)
 
-    return _as_probe(_train(len(x), x.shape[1], 2, batch_loss, cfg, evaluate, observe), mean, scale)
+    return _as_probe(_train((x, y), 2, batch_loss, cfg, evaluate, observe), mean, scale)
 
 
 def train_reward_probe(feats_a: np.ndarray, feats_b: np.ndarray, targets: np.ndarray,
@@ -147,7 +177,8 @@ def train_reward_probe(feats_a: np.ndarray, feats_b: np.ndarray, targets: np.nda
     y = torch.from_numpy(np.array(targets, dtype=np.float32))
     loss_fn = make_pairwise_loss(cfg.loss, **cfg.loss_options)
 
-    def batch_loss(head, idx, frac):
-        return loss_fn(head(xa[idx])[:, 0], head(xb[idx])[:, 0], y[idx], frac)
+    def batch_loss(head, batch, frac):
+        a, b, weak = batch
+        return loss_fn(head(a)[:, 0], head(b)[:, 0], weak, frac)
 
-    return _as_probe(_train(len(xa), xa.shape[1], 1, batch_loss, cfg), mean, scale)
+    return _as_probe(_train((xa, xb, y), 1, batch_loss, cfg), mean, scale)

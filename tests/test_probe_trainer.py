@@ -1,0 +1,58 @@
+"""The probe trainer writes AdamW out and checks targets once; it must train exactly what the
+straightforward torch.optim version (kept in benchmarks/probe_speed.py) trains."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from w2s_lib.training import probe
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "probe_speed.py"
+
+
+@pytest.fixture(scope="module")
+def reference_trainer():
+    spec = importlib.util.spec_from_file_location("probe_speed", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.torch_optim_train_steps
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 24)).astype(np.float32)
+    truth = (x[:, 0] + 0.5 * rng.normal(size=300) > 0).astype(np.float32)
+    return {"x": x, "x2": rng.normal(size=(300, 24)).astype(np.float32),
+            "soft": np.clip(truth * 0.8 + 0.1 + 0.05 * rng.normal(size=300), 0, 1).astype(np.float32)}
+
+
+def _fit(kind, data, seed):
+    if kind == "bt":
+        return probe.train_reward_probe(data["x"], data["x2"], data["soft"],
+                                        probe.ProbeConfig(loss="bt", seed=seed, epochs=4, weight_decay=3.0))
+    cfg = probe.ProbeConfig(loss=kind, seed=seed, epochs=6, batch_size=32, weight_decay=3.0, select="weak_val")
+    return probe.train_probe(data["x"], data["soft"], cfg, data["x"][:80], data["soft"][:80])
+
+
+@pytest.mark.parametrize("kind", ["xent", "aux_conf", "bt"])
+def test_the_trainer_is_bit_identical_to_torch_optim(kind, data, reference_trainer, monkeypatch):
+    ours = [_fit(kind, data, seed) for seed in (0, 1)]
+    monkeypatch.setattr(probe, "_train_steps", reference_trainer)
+    theirs = [_fit(kind, data, seed) for seed in (0, 1)]
+    for a, b in zip(ours, theirs):
+        assert np.array_equal(a.weight, b.weight) and np.array_equal(a.bias, b.bias)
+    assert not np.array_equal(ours[0].weight, ours[1].weight)  # the seed reaches the batch order
+
+
+def test_targets_are_still_checked_once(data):
+    bad = data["soft"].copy()
+    bad[17] = 1.5
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        probe.train_probe(data["x"], bad, probe.ProbeConfig(epochs=1))
+    bad[17] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        probe.train_reward_probe(data["x"], data["x2"], bad, probe.ProbeConfig(loss="bt", epochs=1))

@@ -1,0 +1,121 @@
+"""`w2s reproduce --jobs 2`: notebooks whose inputs allow run side by side, and what they share
+(tables, figures) comes out as a run one at a time would leave it."""
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import nbformat
+import pandas as pd
+from nbformat.v4 import new_code_cell, new_notebook
+
+from w2s_lib import runner
+from w2s_lib.data.registry import DOMAINS
+from w2s_lib.saving import merge_table, update_table
+
+MICRO = ["00_overview", "01_data", "02_nlp_w2s", "03_chess_w2s", "04_reward_modeling_w2s",
+         "05_facilitation", "06_debate", "07_alignment", "08_analyses", "09_paper"]
+
+
+def test_what_waits_for_what():
+    needs = {stem: runner.prerequisites(stem, MICRO) for stem in MICRO}
+    assert needs["00_overview"] == needs["01_data"] == set()
+    assert needs["02_nlp_w2s"] == needs["03_chess_w2s"] == needs["05_facilitation"] == {"01_data"}
+    assert needs["06_debate"] == {"05_facilitation"}
+    assert needs["08_analyses"] == {"02_nlp_w2s", "03_chess_w2s", "04_reward_modeling_w2s"}
+    assert needs["09_paper"] == set(MICRO[:-1])
+    # only what this run holds: alone, 06 waits for nothing
+    assert runner.prerequisites("06_debate", ["06_debate", "09_paper"]) == set()
+
+
+def test_the_longest_chains_start_first():
+    needs = {stem: runner.prerequisites(stem, MICRO) for stem in MICRO}
+    seconds = dict.fromkeys(MICRO, 10.0) | {"05_facilitation": 200.0, "02_nlp_w2s": 250.0}
+    length = runner.chain_lengths(needs, seconds)
+    assert length["09_paper"] == 10.0
+    assert length["06_debate"] == 10.0 + 10.0 + 10.0            # 06, 07, 09
+    assert length["05_facilitation"] == 200.0 + 30.0
+    assert length["02_nlp_w2s"] == 250.0 + 10.0 + 10.0          # 02, 08, 09
+    assert length["01_data"] == 10.0 + 270.0                     # the longest chain after it: 02
+
+
+def _notebook(path, code: str) -> None:
+    nb = new_notebook()
+    nb.cells = [new_code_cell("preset = 'smoke'\ntasks = []\nn_examples = 3\nseed = 0",
+                              metadata={"tags": ["parameters"]}), new_code_cell(code)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def _intervals(tmp_path, monkeypatch, jobs: int) -> dict[str, tuple[float, float]]:
+    books = tmp_path / f"notebooks{jobs}"
+    books.mkdir()
+    marks = tmp_path / f"marks{jobs}"
+    marks.mkdir()
+    for stem in ("00_overview", "01_data"):
+        _notebook(books / f"{stem}.ipynb",
+                  f"import time, pathlib\nstart = time.time(); time.sleep(2)\n"
+                  f"pathlib.Path({str(marks / stem)!r}).write_text(f'{{start}} {{time.time()}}')")
+    params = tmp_path / f"two_{jobs}.yaml"
+    params.write_text(f"preset: smoke\njobs: {jobs}\nnotebooks:\n  00_overview: {{}}\n  01_data: {{}}\n")
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", books)
+    log = []
+    assert runner.reproduce(params=params, log=log.append) == []
+    assert [line for line in log if line.endswith("...")] == ["[1/2] 00_overview ...", "[2/2] 01_data ..."]
+    return {stem: tuple(map(float, (marks / stem).read_text().split())) for stem in ("00_overview", "01_data")}
+
+
+def test_two_jobs_run_independent_notebooks_at_once_and_one_job_does_not(tmp_path, monkeypatch):
+    (a0, a1), (b0, b1) = _intervals(tmp_path, monkeypatch, jobs=2).values()
+    assert a0 < b1 and b0 < a1, "with 2 jobs the two notebooks overlap"
+    (a0, a1), (b0, b1) = _intervals(tmp_path, monkeypatch, jobs=1).values()
+    assert a1 <= b0, "with 1 job the second starts after the first"
+
+
+def test_a_killed_notebook_process_is_a_failure_that_names_its_log(tmp_path, monkeypatch):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    _notebook(books / "01_data.ipynb", "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)")
+    params = tmp_path / "mine.yaml"
+    params.write_text("preset: smoke\nnotebooks:\n  01_data: {}\n")
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", books)
+    failures = runner.reproduce(params=params, log=lambda *_: None)
+    assert [f.notebook for f in failures] == ["01_data"]
+    assert "status" in failures[0].error and "01_data.log" in failures[0].error
+
+
+def _rows(domain: str, value: float) -> pd.DataFrame:
+    return pd.DataFrame({"domain": [domain] * 2, "task": [f"{domain}_task"] * 2, "method": ["baseline", "aux_conf"],
+                         "pgr": [value, value + 1]})
+
+
+def test_shared_tables_keep_the_domain_order_whoever_finishes_first():
+    keys = ["domain", "task", "method"]
+    for first, second in (("nlp", "chess"), ("chess", "nlp")):
+        update_table(_rows("reward_modeling", 0.1), f"t_{first}", preset="smoke", replace_on=keys, order=DOMAINS)
+        update_table(_rows(first, 0.2), f"t_{first}", preset="smoke", replace_on=keys, order=DOMAINS)
+        table = update_table(_rows(second, 0.3), f"t_{first}", preset="smoke", replace_on=keys, order=DOMAINS)
+        assert list(table["domain"]) == ["nlp", "nlp", "chess", "chess", "reward_modeling", "reward_modeling"]
+        assert list(table["method"]) == ["baseline", "aux_conf"] * 3   # each notebook's own order kept
+    mixed = merge_table(_rows("zeta", 0.4), "t_nlp", preset="smoke", replace_on=keys, order=DOMAINS)
+    assert list(mixed["domain"])[-2:] == ["zeta", "zeta"]            # values not listed go last
+
+
+def _writer(domain: str, rounds: int) -> None:
+    for i in range(rounds):
+        update_table(_rows(domain, float(i)), "shared", preset="smoke", replace_on=["domain", "task", "method"],
+                     order=DOMAINS)
+        time.sleep(0.001)
+
+
+def test_two_processes_updating_one_table_lose_no_rows():
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_writer, args=(domain, 30)) for domain in ("nlp", "chess", "debate")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    table = pd.read_csv(runner.results_dir("smoke") / "tables" / "shared.csv")
+    assert list(table["domain"]) == ["nlp", "nlp", "chess", "chess", "debate", "debate"]
+    assert set(table["pgr"]) == {29.0, 30.0}
