@@ -119,3 +119,12 @@ def test_two_processes_updating_one_table_lose_no_rows():
     table = pd.read_csv(runner.results_dir("smoke") / "tables" / "shared.csv")
     assert list(table["domain"]) == ["nlp", "nlp", "chess", "chess", "debate", "debate"]
     assert set(table["pgr"]) == {29.0, 30.0}
+
+
+def test_08_reads_and_waits_for_exactly_the_runs_tables_it_analyses():
+    """A table 08 does not read must not enter its inputs: runs_framework changes while 08 runs
+    beside 07, and would make every warm run execute 08 again."""
+    from w2s_lib.analyses.imitation import RUNS_TABLES
+
+    assert set(runner.READS["08_analyses"]) == {f"{name}.csv" for name in RUNS_TABLES}
+    assert set(runner.AFTER["08_analyses"]) == set(RUNS_TABLES.values())

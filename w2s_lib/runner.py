@@ -318,7 +318,9 @@ def _execute_one(argv: list[str]) -> int:
 
 UP_TO_DATE = "up_to_date.json"
 # stored tables a notebook reads besides the store (the others only write theirs)
-READS = {"08_analyses": ("runs_*.csv",), "09_paper": ("*.csv",)}
+# (08 reads exactly the runs tables of analyses.imitation.RUNS_TABLES, written by the notebooks it
+# waits for in AFTER; runs_framework, which 05 and 07 rewrite while 08 may be running, is not one)
+READS = {"08_analyses": ("runs_nlp.csv", "runs_chess.csv", "runs_rm.csv"), "09_paper": ("*.csv",)}
 _ENV_INPUTS = ("W2S_TRAIN_THREADS", "W2S_DEVICE", "W2S_TASK_PATH", "W2S_HUB_FIXTURES", "PYTHONHASHSEED")
 
 
@@ -368,7 +370,7 @@ def _outputs_since(results: Path, since: float) -> list[str]:
     """The figure and table files a run wrote, to check they are still there. (Their content is
     not compared: table 1 and figures 1–3 are shared, and each W2S notebook rewrites them.)"""
     return [str(f.relative_to(results)) for f in sorted(results.rglob("*"))
-            if f.is_file() and f.stat().st_mtime >= since - 1]
+            if f.is_file() and not f.name.startswith(".") and f.stat().st_mtime >= since - 1]
 
 
 def _up_to_date(record: dict | None, inputs: str, executed: Path, results: Path) -> bool:
