@@ -128,3 +128,52 @@ def test_08_reads_and_waits_for_exactly_the_runs_tables_it_analyses():
 
     assert set(runner.READS["08_analyses"]) == {f"{name}.csv" for name in RUNS_TABLES}
     assert set(runner.AFTER["08_analyses"]) == set(RUNS_TABLES.values())
+
+
+def test_stopping_the_runner_stops_its_notebooks_and_their_kernels(tmp_path):
+    """SIGTERM (or Ctrl-C) to `w2s reproduce` leaves no notebook process or kernel running on."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    for stem in ("00_overview", "01_data"):
+        _notebook(books / f"{stem}.ipynb", f"import os, pathlib, time\n"
+                                           f"pathlib.Path({str(marks / stem)!r}).write_text(str(os.getpid()))\n"
+                                           f"time.sleep(300)")
+    params = tmp_path / "mine.yaml"
+    params.write_text("preset: smoke\njobs: 2\nnotebooks:\n  00_overview: {}\n  01_data: {}\n")
+    script = textwrap.dedent(f"""
+        from pathlib import Path
+        from w2s_lib import runner
+        runner.NOTEBOOKS_DIR = Path({str(books)!r})
+        runner.reproduce(params={str(params)!r}, live=False)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ))
+    deadline = time.monotonic() + 120
+    while len(list(marks.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    kernels = [int((marks / stem).read_text()) for stem in ("00_overview", "01_data")]
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) != 0
+    deadline = time.monotonic() + 30
+    alive = kernels
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in kernels if _running(pid)]
+        time.sleep(0.2)
+    assert not alive, f"kernels still running: {alive}"
+
+
+def _running(pid: int) -> bool:
+    from pathlib import Path
+
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return not stat[stat.rfind(")") + 2:].startswith("Z")

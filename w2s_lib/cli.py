@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="w2s", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("reproduce", help="run the notebooks of a preset in order (papermill)")
+    p = sub.add_parser("reproduce", help="run the notebooks of a preset through papermill, side by side where their inputs allow")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--preset", default=None, help="a preset name: params/NAME.yaml (smoke, micro, paper); "
                                                       "the default is micro")

@@ -1,9 +1,11 @@
-"""``w2s reproduce``: run every notebook in order through papermill and gather every failure.
+"""``w2s reproduce``: run the notebooks of a params file through papermill and gather every failure.
 
 Parameters are validated for all notebooks before the first one starts, so a typo in a
-params file costs nothing. A failing notebook does not stop the run: each failure is
-recorded with its notebook, cell and error, and the exit status is non-zero if any failed.
-Rerunning after an interruption is cheap because every expensive step is in the store.
+params file costs nothing. Each notebook runs in a process of its own; up to ``jobs`` run side
+by side, a notebook starting once those it needs (:data:`AFTER`) have finished. A failing
+notebook does not stop the run: each failure is recorded with its notebook, cell and error, and
+the exit status is non-zero if any failed. Rerunning after an interruption is cheap because
+every expensive step is in the store.
 """
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ import fnmatch
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +147,8 @@ def reproduce(preset: str | None = None, only: str | None = None, log=print,
     waiting, running, finished = list(plan), {}, set()
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
     started = time.perf_counter()
+    stop_on_term = threading.current_thread() is threading.main_thread()
+    previous_term = signal.signal(signal.SIGTERM, _exit_on_term) if stop_on_term else None
     try:
         while waiting or running:
             ready = [b for b in waiting if needs[b.stem] <= finished]
@@ -182,12 +188,18 @@ def reproduce(preset: str | None = None, only: str | None = None, log=print,
             if running:
                 time.sleep(0.2)
     finally:
-        for job in running.values():  # interrupted: stop the notebooks still running
+        for job in running.values():  # interrupted (Ctrl-C, SIGTERM): stop the notebooks still running
             job.stop()
         board.show([])
+        if stop_on_term:
+            signal.signal(signal.SIGTERM, previous_term)
     board.log(f"total {_clock(time.perf_counter() - started)}; executed notebooks: {out_dir}")
     board.log(f"figures and tables: {results_dir(data['preset'])}")
     return sorted(failures, key=lambda f: order[f.notebook])
+
+
+def _exit_on_term(signum, frame) -> None:
+    raise SystemExit(128 + signum)  # so that the running notebooks' processes are stopped too
 
 
 # ----------------------------------------------------------------------------- side by side
