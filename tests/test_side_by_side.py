@@ -52,9 +52,15 @@ def _intervals(tmp_path, monkeypatch, jobs: int) -> dict[str, tuple[float, float
     books.mkdir()
     marks = tmp_path / f"marks{jobs}"
     marks.mkdir()
-    for stem in ("00_overview", "01_data"):
+    # each notebook marks its start, then waits (at most `wait` s) for the other's start mark, so
+    # that two running side by side overlap however slowly the second kernel starts
+    wait = 120 if jobs > 1 else 2
+    for stem, other in (("00_overview", "01_data"), ("01_data", "00_overview")):
         _notebook(books / f"{stem}.ipynb",
-                  f"import time, pathlib\nstart = time.time(); time.sleep(2)\n"
+                  f"import time, pathlib\nstart = time.time()\n"
+                  f"pathlib.Path({str(marks / stem)!r} + '.start').touch()\n"
+                  f"while not pathlib.Path({str(marks / other)!r} + '.start').exists() and time.time() < start + {wait}:\n"
+                  f"    time.sleep(0.05)\n"
                   f"pathlib.Path({str(marks / stem)!r}).write_text(f'{{start}} {{time.time()}}')")
     params = tmp_path / f"two_{jobs}.yaml"
     params.write_text(f"preset: smoke\njobs: {jobs}\nnotebooks:\n  00_overview: {{}}\n  01_data: {{}}\n")
