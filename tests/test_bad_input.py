@@ -170,3 +170,21 @@ def test_w2s_jobs_must_be_a_number(monkeypatch):
     monkeypatch.setenv("W2S_JOBS", "many")
     with pytest.raises(config.ConfigError, match="W2S_JOBS='many': must be a whole number"):
         runner.default_jobs({})
+
+
+def test_provenance_names_the_device_w2s_device_picks(monkeypatch):
+    """On a GPU machine told W2S_DEVICE=cpu, artifacts must not claim the GPU made them."""
+    import torch
+
+    from w2s_lib.provenance import device_description
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda i=0: f"Fake GPU {i}")
+    monkeypatch.setenv("W2S_DEVICE", "cpu")
+    assert device_description().startswith("cpu (")
+    monkeypatch.setenv("W2S_DEVICE", "cuda:1")
+    assert device_description() == "cuda:1 (Fake GPU 1, 2 visible)"
+    monkeypatch.setenv("W2S_DEVICE", "auto")
+    assert device_description() == "cuda:0 (Fake GPU 0, 2 visible)"

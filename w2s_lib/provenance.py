@@ -55,8 +55,15 @@ def device_description() -> str:
         return f"cpu ({platform.processor() or platform.machine()})"
     import torch
 
-    if torch.cuda.is_available():
-        return f"cuda ({torch.cuda.get_device_name(0)} x{torch.cuda.device_count()})"
+    from .devices import resolve_device
+
+    try:
+        device = resolve_device()  # the device W2S_DEVICE picks, not merely one that exists
+    except Exception:  # noqa: BLE001 - a bad W2S_DEVICE is reported elsewhere, before any compute
+        device = torch.device("cpu")
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        return f"cuda:{index} ({torch.cuda.get_device_name(index)}, {torch.cuda.device_count()} visible)"
     return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
 
 
