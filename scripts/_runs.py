@@ -103,11 +103,11 @@ def run_to_end(preset: str, root: Path, log_name: str = "run.log") -> dict:
     return {"returncode": rc, "wall_s": round(time.perf_counter() - started, 1), "log": str(root / log_name)}
 
 
-NOTEBOOK_LINE = re.compile(r"\[(\d+)/(\d+)\] (\S+) (\.\.\.|ok|FAILED)")
+NOTEBOOK_LINE = re.compile(r"\[(\d+)/(\d+)\] (\S+) (\.\.\.|ok|FAILED|up to date)")
 
 
 def notebook_events(log: Path) -> list[tuple[int, str, str]]:
-    """(index, notebook, "..." | "ok" | "FAILED") for each notebook line ``w2s reproduce`` logged so far."""
+    """(index, notebook, "..." | "ok" | "FAILED" | "up to date") for each notebook line ``w2s reproduce`` logged so far."""
     try:
         text = log.read_text()
     except OSError:
@@ -191,11 +191,22 @@ def machine() -> dict:
             "date": datetime.now(timezone.utc).date().isoformat()}
 
 
+def read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
 def write_summary(summary: dict, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(summary, indent=1) + "\n")
-    os.replace(tmp, out)
+    write_json(out, summary)
     print(json.dumps(summary, indent=1))
     print(f"summary written to {out}")
 

@@ -4,13 +4,16 @@ an uninterrupted run: they must be byte-identical, and no build folder of a kill
 1. A reference run, uninterrupted, in folders of its own; it gives the expected length of a run
    and when each notebook starts in it.
 2. An interrupted series in other fresh folders: ``--kills`` moments are drawn (seeded, uniformly,
-   sorted) over the reference's length. A moment is a notebook and an offset into it (moment 100 s
-   of a run whose notebook 05 starts at 40 s: 60 s into 05). Attempt i runs until its notebook has
-   been running for that offset, and then its whole process tree gets SIGKILL: the process group
-   with ``os.killpg``, and the notebook kernel, which jupyter starts in a session of its own.
-   Anchoring the moments to notebooks spreads the kills over every notebook, although a rerun
-   passes quickly through what the store already holds. After the last kill a final attempt runs
-   to the end.
+   sorted) over the reference's length. A moment is a notebook and an offset into it: the
+   notebook that started last before it in the reference (moment 100 s of a run whose notebook 05
+   starts at 40 s: 60 s into 05). Attempt i runs until its notebook has been running for that
+   offset — or, when the store already holds that notebook's work and the rerun skips it as up
+   to date, until that long after the skip — and then its whole process tree gets SIGKILL: the
+   process group with ``os.killpg``, and the notebook kernels, which jupyter starts in sessions of
+   their own. Anchoring the moments to notebooks spreads the kills over every notebook, although a
+   rerun passes quickly through what the store already holds (kills spaced by time alone all land
+   in the first notebooks: each rerun spends its time redoing them). After the last kill a final
+   attempt runs to the end.
 3. Every ``results/<preset>/tables/*.csv`` of the series is compared byte for byte with the
    reference's, and the series' store is searched for leftover ``.tmp-`` build folders.
 
@@ -18,13 +21,13 @@ A JSON summary is printed and written to ``--out``; the exit status is 1 when an
 a run fails, a build folder is left over or fewer kills than asked landed.
 
 Usage: ``python scripts/kill_resume.py [--preset smoke|micro] [--kills 10] [--seed 0]``
+(``--work DIR --reuse-reference`` reuses the finished reference run kept in ``DIR``).
 """
 from __future__ import annotations
 
 import argparse
 import os
 import random
-import re
 import shutil
 import signal
 import tempfile
@@ -94,16 +97,20 @@ def kill_tree(proc, group_only: bool) -> list[int]:
 
 
 def running_notebook(log: Path) -> str | None:
-    """The notebook the run's log last announced (``[i/n] name ...``)."""
-    try:
-        lines = log.read_text().splitlines()
-    except OSError:
+    """The notebooks the run's log shows started and not yet ended (``a + b`` when side by side)."""
+    if not log.exists():
         return None
-    for line in reversed(lines):
-        m = re.match(r"\[(\d+)/(\d+)\] (\S+) (\.\.\.|ok|FAILED)", line)
-        if m:
-            return m.group(3) if m.group(4) == "..." else f"after {m.group(3)}"
-    return "starting"
+    running: dict[str, None] = {}
+    last = None
+    for _, name, state in _runs.notebook_events(log):
+        last = name
+        if state == "...":
+            running[name] = None
+        else:  # ok, FAILED, up to date
+            running.pop(name, None)
+    if running:
+        return " + ".join(running)
+    return f"after {last}" if last else "starting"
 
 
 def kill_moments(seed: int, kills: int, length: float) -> list[float]:
@@ -113,8 +120,8 @@ def kill_moments(seed: int, kills: int, length: float) -> list[float]:
 
 
 def anchor(moment: float, starts: dict[str, float]) -> tuple[str, float]:
-    """(notebook running at ``moment`` of the reference run, seconds since it started); before the
-    first notebook: (``""``, seconds since the command started)."""
+    """(the notebook that started last before ``moment`` of the reference run, seconds since it
+    started); before the first notebook: (``""``, seconds since the command started)."""
     running = [(t, name) for name, t in starts.items() if t <= moment]
     if not running:
         return "", moment
@@ -123,13 +130,14 @@ def anchor(moment: float, starts: dict[str, float]) -> tuple[str, float]:
 
 
 def wait_for_moment(proc, log: Path, notebook: str, offset: float) -> int | None:
-    """Wait until ``notebook`` (or the command, for ``""``) has run ``offset`` seconds; return ``None``
-    then, or the exit status if the run ended first."""
+    """Wait until ``notebook`` (or the command, for ``""``) has run — or been skipped as up to date —
+    ``offset`` seconds ago; return ``None`` then, or the exit status if the run ended first."""
     started = time.perf_counter()
     deadline = started + offset if not notebook else None
     while proc.poll() is None:
         now = time.perf_counter()
-        if deadline is None and any(name == notebook for _, name, _ in _runs.notebook_events(log)):
+        if deadline is None and any(name == notebook and state in ("...", "up to date")
+                                    for _, name, state in _runs.notebook_events(log)):
             deadline = now + offset
         if deadline is not None and now >= deadline:
             return None
@@ -145,6 +153,8 @@ def main() -> int:
     parser.add_argument("--work", default=None, help="folder for both runs' caches, results and builds "
                                                      "(default: a new temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (kept anyway on a failure)")
+    parser.add_argument("--reuse-reference", action="store_true",
+                        help="reuse the finished reference run in --work (its reference/reference.json)")
     parser.add_argument("--live", action="store_true", help="run the working tree's code itself, not a snapshot "
                                                             "of it taken at the start")
     parser.add_argument("--group-only", action="store_true",
@@ -154,7 +164,10 @@ def main() -> int:
     out = Path(args.out) if args.out else _runs.REPO / "benchmarks" / "results" / f"kill_resume_{args.preset}.json"
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix=f"w2s-kill-resume-{args.preset}-"))
     reference_root, series_root = work / "reference", work / "interrupted"
-    for root in (reference_root, series_root):
+    reused = _runs.read_json(reference_root / "reference.json") if args.reuse_reference else None
+    if args.reuse_reference and not reused:
+        parser.error(f"--reuse-reference: no finished reference run in {reference_root} (reference.json)")
+    for root in ((series_root,) if reused else (reference_root, series_root)):
         if root.exists():
             shutil.rmtree(root)
 
@@ -166,8 +179,14 @@ def main() -> int:
     else:  # the code as it is now: edits to the working tree meanwhile cannot reach the runs
         summary["code"] = _runs.snapshot(work / "code")
         _runs.use_code(Path(summary["code"]["path"]))
-    print(f"reference run (uninterrupted) in {reference_root} ...", flush=True)
-    reference = _runs.run_watching(args.preset, reference_root, "reference.log")
+    if reused:
+        reference = reused
+        print(f"reference run reused from {reference_root}", flush=True)
+    else:
+        print(f"reference run (uninterrupted) in {reference_root} ...", flush=True)
+        reference = _runs.run_watching(args.preset, reference_root, "reference.log")
+        reference["code"] = summary["code"]
+        _runs.write_json(reference_root / "reference.json", reference)
     summary["reference"] = reference
     if reference["returncode"] != 0:
         summary["problems"].append(f"the reference run failed (exit {reference['returncode']}); see {reference['log']}")
