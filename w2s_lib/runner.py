@@ -87,17 +87,9 @@ def default_jobs(data: dict) -> int:
     return jobs
 
 
-def reproduce(preset: str | None = None, only: str | None = None, log=print,
-              params: str | Path | None = None, live: bool | None = None,
-              force: bool = False, jobs: int | None = None) -> list[NotebookFailure]:
-    """Run the notebooks a params file names; return the failures (empty when all passed).
-
-    ``preset`` picks ``params/<preset>.yaml``; ``params`` is a file of one's own. Executed
-    notebooks go to ``build/<file name>/``, figures and tables to ``results/<the file's preset>/``.
-    A notebook whose inputs (see :func:`notebook_inputs`) are those of its last successful run and
-    whose outputs are still in place is not run again, unless ``force``. Up to ``jobs`` notebooks
-    run side by side (see :func:`prerequisites` for which may), the longest chains first.
-    """
+def _validated_plan(preset: str | None, params: str | Path | None, only: str | None):
+    """(params file, its content, {notebook: parameters}) — or a ConfigError listing every problem
+    of the file, the device setting and the notebooks it names, before anything runs."""
     if (preset is None) == (params is None):
         raise ConfigError(["give either a preset name or a params file"])
     path = params_file(preset) if params is None else Path(params).expanduser().resolve()
@@ -105,9 +97,6 @@ def reproduce(preset: str | None = None, only: str | None = None, log=print,
     if problems:
         raise ConfigError(problems)
     data = read_params_file(path)
-    jobs = jobs if jobs is not None else default_jobs(data)
-    if jobs < 1:
-        raise ConfigError([f"--jobs {jobs}: must be 1 or more (notebooks at a time)"])
     named = list(data.get("notebooks") or {})
     if not named:
         raise ConfigError([f"{path}: names no notebook under 'notebooks:'"])
@@ -129,6 +118,24 @@ def reproduce(preset: str | None = None, only: str | None = None, log=print,
         plan[book] = values
     if problems:
         raise ConfigError(problems)
+    return path, data, plan
+
+
+def reproduce(preset: str | None = None, only: str | None = None, log=print,
+              params: str | Path | None = None, live: bool | None = None,
+              force: bool = False, jobs: int | None = None) -> list[NotebookFailure]:
+    """Run the notebooks a params file names; return the failures (empty when all passed).
+
+    ``preset`` picks ``params/<preset>.yaml``; ``params`` is a file of one's own. Executed
+    notebooks go to ``build/<file name>/``, figures and tables to ``results/<the file's preset>/``.
+    A notebook whose inputs (see :func:`notebook_inputs`) are those of its last successful run and
+    whose outputs are still in place is not run again, unless ``force``. Up to ``jobs`` notebooks
+    run side by side (see :func:`prerequisites` for which may), the longest chains first.
+    """
+    path, data, plan = _validated_plan(preset, params, only)
+    jobs = jobs if jobs is not None else default_jobs(data)
+    if jobs < 1:
+        raise ConfigError([f"--jobs {jobs}: must be 1 or more (notebooks at a time)"])
 
     out_dir = build_dir() / path.stem
     out_dir.mkdir(parents=True, exist_ok=True)
