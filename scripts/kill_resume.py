@@ -4,16 +4,16 @@ an uninterrupted run: they must be byte-identical, and no build folder of a kill
 1. A reference run, uninterrupted, in folders of its own; it gives the expected length of a run
    and when each notebook starts in it.
 2. An interrupted series in other fresh folders: ``--kills`` moments are drawn (seeded, uniformly,
-   sorted) over the reference's length. A moment is a notebook and an offset into it: the
-   notebook that started last before it in the reference (moment 100 s of a run whose notebook 05
-   starts at 40 s: 60 s into 05). Attempt i runs until its notebook has been running for that
-   offset — or, when the store already holds that notebook's work and the rerun skips it as up
-   to date, until that long after the skip — and then its whole process tree gets SIGKILL: the
-   process group with ``os.killpg``, and the notebook kernels, which jupyter starts in sessions of
-   their own. Anchoring the moments to notebooks spreads the kills over every notebook, although a
-   rerun passes quickly through what the store already holds (kills spaced by time alone all land
-   in the first notebooks: each rerun spends its time redoing them). After the last kill a final
-   attempt runs to the end.
+   sorted) over the reference's length. By default attempt i runs for the gap between moment
+   i − 1 and moment i (the first for moment 1 itself); a rerun passes quickly through what the
+   store holds and goes on from there, so the kills follow the work of the run — as far as each
+   rerun gets past what the kill before it lost. With ``--anchor`` a moment is instead a notebook
+   and an offset into it (the notebook that started last before it in the reference; a rerun
+   that skips that notebook as up to date counts from the skip): that spreads kills over every
+   notebook when notebooks run one at a time, but side by side a notebook's offset can outlast
+   the rest of a resumed run, and then fewer kills land. Each kill is a SIGKILL to the whole
+   process tree: the process group with ``os.killpg``, and the notebook kernels, which jupyter
+   starts in sessions of their own. After the last kill a final attempt runs to the end.
 3. Every ``results/<preset>/tables/*.csv`` of the series is compared byte for byte with the
    reference's, and the series' store is searched for leftover ``.tmp-`` build folders.
 
@@ -153,6 +153,9 @@ def main() -> int:
     parser.add_argument("--work", default=None, help="folder for both runs' caches, results and builds "
                                                      "(default: a new temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (kept anyway on a failure)")
+    parser.add_argument("--anchor", action="store_true",
+                        help="kill at an offset into the notebook the reference ran at each moment, not after "
+                             "the gap since the previous kill")
     parser.add_argument("--reuse-reference", action="store_true",
                         help="reuse the finished reference run in --work (its reference/reference.json)")
     parser.add_argument("--live", action="store_true", help="run the working tree's code itself, not a snapshot "
@@ -195,7 +198,11 @@ def main() -> int:
     print(f"reference: {reference['wall_s']} s", flush=True)
 
     moments = kill_moments(args.seed, args.kills, reference["wall_s"])
-    plan = [anchor(t, reference["notebook_starts_s"]) for t in moments]
+    if args.anchor:
+        plan = [anchor(t, reference["notebook_starts_s"]) for t in moments]
+    else:  # ("", gap): that long after the attempt starts
+        plan = [("", round(t - previous, 2)) for previous, t in zip([0.0] + moments[:-1], moments)]
+    summary["spacing"] = "anchored to notebooks" if args.anchor else "gaps between moments"
     attempts, series_start = [], time.perf_counter()
     for i in range(len(plan) + 1):
         last = i == len(plan)
@@ -208,7 +215,7 @@ def main() -> int:
             log.close()
         record = {"attempt": i}
         if not last:
-            record["target"] = {"reference_moment_s": moments[i], "notebook": plan[i][0] or "(start-up)",
+            record["target"] = {"reference_moment_s": moments[i], "notebook": plan[i][0] or "(the attempt)",
                                 "offset_s": plan[i][1]}
         if rc is None:  # still running at its moment: kill it
             record["killed_after_s"] = round(time.perf_counter() - started, 2)

@@ -86,3 +86,29 @@ def test_finetuning_resumes_mid_epoch_and_matches_an_uninterrupted_run(tmp_path,
     assert resumed.meta["losses"] == clean.meta["losses"]
     a, b = (torch.load(art.file("model.pt")) for art in (clean, resumed))
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_feature_pass_resumes_at_its_next_batch_and_matches_an_uninterrupted_one(tmp_path, monkeypatch):
+    from w2s_lib.training.features import feature_artifact
+
+    monkeypatch.setenv("W2S_CHECKPOINT_SECONDS", "0")
+    rung = hf_rung(str(save_tiny_model(tmp_path / "m", "gpt2")))
+    texts = [f"text number {i} " + "word " * (i % 7) for i in range(40)]
+    clean = feature_artifact(rung, "english", texts, ArtifactStore(tmp_path / "clean"), batch_size=8)
+
+    killed = ArtifactStore(tmp_path / "killed")
+    with monkeypatch.context() as m:
+        _dies_after(m, 3)
+        with pytest.raises(KeyboardInterrupt):
+            feature_artifact(rung, "english", texts, killed, batch_size=8)
+    saved = torch.load(next((killed.root / CHECKPOINTS).glob("*/state.pt")), weights_only=False)
+    assert saved["next"] == 24 and len(saved["chunks"]) == 3
+
+    batches = []
+    real_batch = __import__("w2s_lib.training.engine", fromlist=["Encoded"]).Encoded.batch
+    monkeypatch.setattr("w2s_lib.training.engine.Encoded.batch",
+                        lambda self, idx, device: batches.append(len(idx)) or real_batch(self, idx, device))
+    resumed = feature_artifact(rung, "english", texts, killed, batch_size=8)
+    assert batches == [8, 8], "only the two batches after the checkpoint are computed again"
+    assert np.array_equal(np.load(clean.file("features.npy")), np.load(resumed.file("features.npy")))
+    assert not list((killed.root / CHECKPOINTS).glob("*")), "a stored artifact leaves no checkpoint behind"

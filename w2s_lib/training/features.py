@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
@@ -37,6 +38,7 @@ def _extract(rung: Rung, corpus: str, texts: Sequence[str], all_layers: bool, st
     from ..devices import resolve_device
     from ..models.backbone import load_backbone, load_tokenizer_for
     from ..models.heads import pool
+    from .checkpoint import Checkpointer
     from .engine import Encoded
 
     device = resolve_device()  # W2S_DEVICE (default auto)
@@ -44,15 +46,21 @@ def _extract(rung: Rung, corpus: str, texts: Sequence[str], all_layers: bool, st
     model = load_backbone(rung, corpus, store).to(device).eval()
     data = Encoded(tokenizer, texts, rung.max_length)
     order = np.argsort(data.lengths, kind="stable")
-    chunks, index = [], []
+    # a killed pass resumes at the batch after its last checkpoint (the largest take minutes)
+    checkpoint = Checkpointer.for_current_build()
+    saved = checkpoint.load() or {"chunks": [], "index": [], "next": 0}
+    chunks, index = saved["chunks"], saved["index"]
+    starts = range(saved["next"], len(order), batch_size)
     with torch.inference_mode():
-        for start in progress(range(0, len(order), batch_size), desc=f"features {rung.name}"):
+        for start in progress(starts, total=math.ceil(len(order) / batch_size), initial=len(chunks),
+                              desc=f"features {rung.name}"):
             idx = order[start: start + batch_size].tolist()
             ids, mask = data.batch(idx, device)
             out = model(input_ids=ids, attention_mask=mask, output_hidden_states=all_layers)
             layers = out.hidden_states if all_layers else (out.last_hidden_state,)
             chunks.append(torch.stack([pool(h, mask, rung.pooling) for h in layers]).float().cpu().numpy())
             index.extend(idx)
+            checkpoint.maybe_save(lambda: {"chunks": chunks, "index": index, "next": start + batch_size})
     feats = np.concatenate(chunks, axis=1)               # (layers, N, D) in length order
     restored = np.empty_like(feats)
     restored[:, np.asarray(index)] = feats
