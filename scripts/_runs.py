@@ -115,8 +115,19 @@ def notebook_events(log: Path) -> list[tuple[int, str, str]]:
     return [(int(m.group(1)), m.group(3), m.group(4)) for m in map(NOTEBOOK_LINE.match, text.splitlines()) if m]
 
 
+def stored_artifacts(root: Path) -> list[Path]:
+    """The manifests of the artifacts a run's store holds (each is written last, when one is stored)."""
+    return list(folders(root)["cache"].glob("*/*/manifest.json"))
+
+
+def artifact_times(root: Path, started_epoch: float) -> list[float]:
+    """When each artifact of a finished run's store was stored, in seconds from the run's start."""
+    return sorted(round(m.stat().st_mtime - started_epoch, 2) for m in stored_artifacts(root))
+
+
 def run_watching(preset: str, root: Path, log_name: str = "run.log") -> dict:
     """One uninterrupted run that also records when each notebook started (seconds from the start)."""
+    started_epoch = time.time()
     started = time.perf_counter()
     proc, log = start(preset, root, log_name)
     starts: dict[str, float] = {}
@@ -130,7 +141,7 @@ def run_watching(preset: str, root: Path, log_name: str = "run.log") -> dict:
     finally:
         log.close()
     return {"returncode": rc, "wall_s": round(time.perf_counter() - started, 1), "log": str(root / log_name),
-            "notebook_starts_s": starts}
+            "notebook_starts_s": starts, "started_epoch": started_epoch}
 
 
 def tables(root: Path, preset: str) -> Path:

@@ -4,16 +4,18 @@ an uninterrupted run: they must be byte-identical, and no build folder of a kill
 1. A reference run, uninterrupted, in folders of its own; it gives the expected length of a run
    and when each notebook starts in it.
 2. An interrupted series in other fresh folders: ``--kills`` moments are drawn (seeded, uniformly,
-   sorted) over the reference's length. By default attempt i runs for the gap between moment
-   i − 1 and moment i (the first for moment 1 itself); a rerun passes quickly through what the
-   store holds and goes on from there, so the kills follow the work of the run — as far as each
-   rerun gets past what the kill before it lost. With ``--anchor`` a moment is instead a notebook
-   and an offset into it (the notebook that started last before it in the reference; a rerun
-   that skips that notebook as up to date counts from the skip): that spreads kills over every
-   notebook when notebooks run one at a time, but side by side a notebook's offset can outlast
-   the rest of a resumed run, and then fewer kills land. Each kill is a SIGKILL to the whole
-   process tree: the process group with ``os.killpg``, and the notebook kernels, which jupyter
-   starts in sessions of their own. After the last kill a final attempt runs to the end.
+   sorted) over the reference's length. By default (``--spacing progress``) a moment is a point of
+   progress: the number of artifacts the reference's store held then; attempt i runs until the
+   series' store holds as many (and at least one more than when it started), so the kills follow
+   the work of the run however much each rerun redoes and whichever notebooks run side by side.
+   ``--spacing gaps`` kills attempt i after the time between moments i − 1 and i (kills then
+   gather early: every rerun spends part of its time redoing what the kill lost);
+   ``--spacing notebooks`` at an offset into the notebook that started last before the moment in
+   the reference (a rerun that skips it as up to date counts from the skip), which spreads kills
+   well one notebook at a time, but side by side an offset can outlast the rest of a resumed run.
+   Each kill is a SIGKILL to the whole process tree: the process group with ``os.killpg``, and the
+   notebook kernels, which jupyter starts in sessions of their own. After the last kill a final
+   attempt runs to the end.
 3. Every ``results/<preset>/tables/*.csv`` of the series is compared byte for byte with the
    reference's, and the series' store is searched for leftover ``.tmp-`` build folders.
 
@@ -129,6 +131,18 @@ def anchor(moment: float, starts: dict[str, float]) -> tuple[str, float]:
     return name, round(moment - t, 2)
 
 
+def wait_for_artifacts(proc, root: Path, count: int) -> int | None:
+    """Wait until the run's store holds ``count`` artifacts and one more than when this attempt
+    began; return ``None`` then, or the exit status if the run ended first."""
+    at_start = len(_runs.stored_artifacts(root))
+    while proc.poll() is None:
+        held = len(_runs.stored_artifacts(root))
+        if held >= count and held > at_start:
+            return None
+        time.sleep(0.2)
+    return proc.poll()
+
+
 def wait_for_moment(proc, log: Path, notebook: str, offset: float) -> int | None:
     """Wait until ``notebook`` (or the command, for ``""``) has run — or been skipped as up to date —
     ``offset`` seconds ago; return ``None`` then, or the exit status if the run ended first."""
@@ -153,9 +167,9 @@ def main() -> int:
     parser.add_argument("--work", default=None, help="folder for both runs' caches, results and builds "
                                                      "(default: a new temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (kept anyway on a failure)")
-    parser.add_argument("--anchor", action="store_true",
-                        help="kill at an offset into the notebook the reference ran at each moment, not after "
-                             "the gap since the previous kill")
+    parser.add_argument("--spacing", choices=("progress", "gaps", "notebooks"), default="progress",
+                        help="what a moment is in an attempt: the reference's stored-artifact count then "
+                             "(default), the time since the previous moment, or an offset into a notebook")
     parser.add_argument("--reuse-reference", action="store_true",
                         help="reuse the finished reference run in --work (its reference/reference.json)")
     parser.add_argument("--live", action="store_true", help="run the working tree's code itself, not a snapshot "
@@ -184,6 +198,8 @@ def main() -> int:
         _runs.use_code(Path(summary["code"]["path"]))
     if reused:
         reference = reused
+        if "started_epoch" not in reference:  # a reference run older than that field: its log's last write
+            reference["started_epoch"] = Path(reference["log"]).stat().st_mtime - reference["wall_s"]
         print(f"reference run reused from {reference_root}", flush=True)
     else:
         print(f"reference run (uninterrupted) in {reference_root} ...", flush=True)
@@ -198,11 +214,14 @@ def main() -> int:
     print(f"reference: {reference['wall_s']} s", flush=True)
 
     moments = kill_moments(args.seed, args.kills, reference["wall_s"])
-    if args.anchor:
+    summary["spacing"] = args.spacing
+    if args.spacing == "notebooks":
         plan = [anchor(t, reference["notebook_starts_s"]) for t in moments]
-    else:  # ("", gap): that long after the attempt starts
+    elif args.spacing == "gaps":  # ("", gap): that long after the attempt starts
         plan = [("", round(t - previous, 2)) for previous, t in zip([0.0] + moments[:-1], moments)]
-    summary["spacing"] = "anchored to notebooks" if args.anchor else "gaps between moments"
+    else:
+        stored = _runs.artifact_times(reference_root, reference["started_epoch"])
+        plan = [("artifacts", sum(t <= m for t in stored)) for m in moments]
     attempts, series_start = [], time.perf_counter()
     for i in range(len(plan) + 1):
         last = i == len(plan)
@@ -210,13 +229,19 @@ def main() -> int:
         started = time.perf_counter()
         proc, log = _runs.start(args.preset, series_root, log_name)
         try:
-            rc = proc.wait() if last else wait_for_moment(proc, series_root / log_name, *plan[i])
+            if last:
+                rc = proc.wait()
+            elif args.spacing == "progress":
+                rc = wait_for_artifacts(proc, series_root, plan[i][1])
+            else:
+                rc = wait_for_moment(proc, series_root / log_name, *plan[i])
         finally:
             log.close()
         record = {"attempt": i}
         if not last:
-            record["target"] = {"reference_moment_s": moments[i], "notebook": plan[i][0] or "(the attempt)",
-                                "offset_s": plan[i][1]}
+            record["target"] = {"reference_moment_s": moments[i]} | (
+                {"stored_artifacts": plan[i][1]} if args.spacing == "progress" else
+                {"notebook": plan[i][0] or "(the attempt)", "offset_s": plan[i][1]})
         if rc is None:  # still running at its moment: kill it
             record["killed_after_s"] = round(time.perf_counter() - started, 2)
             record["notebook_at_kill"] = running_notebook(series_root / log_name)

@@ -56,3 +56,18 @@ def test_a_kill_anchored_to_a_notebook_skipped_as_up_to_date_still_lands(kill_re
     start = time.perf_counter()
     assert kill_resume.wait_for_moment(_Running(), log, "05_facilitation", 0.3) is None
     assert time.perf_counter() - start >= 0.3
+
+
+def test_a_progress_kill_waits_for_the_store_to_grow_past_its_mark(kill_resume, tmp_path):
+    import threading
+
+    def store(n):
+        for i in range(n):
+            folder = tmp_path / "cache" / "features" / f"features-{i}"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "manifest.json").write_text("{}")
+
+    store(5)   # already past the mark of 3, but nothing new yet: a kill now would redo nothing
+    assert kill_resume.wait_for_artifacts(_Running(1.0), tmp_path, 3) == 0
+    threading.Timer(0.3, store, args=(6,)).start()
+    assert kill_resume.wait_for_artifacts(_Running(5.0), tmp_path, 3) is None
