@@ -22,7 +22,7 @@ from .debate.experiment import DebateSetup
 from .debate.protocols import Protocol
 from .debate.transcripts import quoted_sentences, transcripts
 from .facilitation import labels_artifact
-from .pipeline import TaskData, read_labels
+from .pipeline import TaskData, test_predictions
 from .store import Artifact, ArtifactStore, default_store
 
 ERROR_TYPES = ("poor quote selection", "evidence extraction", "overfitting to weak labels", "other")
@@ -108,9 +108,7 @@ def error_types(data: TaskData, student: Artifact, jury_art: Artifact, weak: Art
     test = data.splits.test
     y = test["label"].to_numpy()
     ids = test["id"]
-    p_student = read_labels(student, "test").loc[ids].to_numpy()
-    p_jury = read_labels(jury_art, "test").loc[ids].to_numpy()
-    p_weak = read_labels(weak, "test").loc[ids].to_numpy()
+    p_student, p_jury, p_weak = (test_predictions(data, a) for a in (student, jury_art, weak))
     records = transcripts([setup.items[i] for i in ids], setup.debater, protocol, seed, store)
     gold_shown = {r["id"]: bool(set(quoted_sentences(r, "AB"[r["correct"]])) & set(r["gold_evidence"]))
                   for r in records if r["order"] == 0}

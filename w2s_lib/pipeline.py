@@ -323,15 +323,19 @@ def w2s_student(rung: Rung, data: TaskData, seed: int, supervisor: Artifact, met
 
 # ----------------------------------------------------------------------------- the grid
 
+def test_predictions(data: TaskData, art: Artifact) -> np.ndarray:
+    """A model's stored predictions on the task's fixed test set, in the test split's order."""
+    return read_labels(art, "test").loc[data.splits.test["id"]].to_numpy()
+
+
 def test_accuracy(data: TaskData, art: Artifact) -> float:
     """A model's accuracy on the task's fixed test set."""
-    return metrics.accuracy(read_labels(art, "test").loc[data.splits.test["id"]].to_numpy(), data.labels("test"))
+    return metrics.accuracy(test_predictions(data, art), data.labels("test"))
 
 
 def evaluate_run(data: TaskData, weak: Artifact, student: Artifact, ceiling: Artifact) -> dict:
     y = data.labels("test")
-    ids = data.splits.test["id"]
-    p_weak, p_student, p_ceiling = (read_labels(a, "test").loc[ids].to_numpy() for a in (weak, student, ceiling))
+    p_weak, p_student, p_ceiling = (test_predictions(data, a) for a in (weak, student, ceiling))
     agree = metrics.agreement(metrics.to_predictions(p_student), metrics.to_predictions(p_weak), y)
     return {"weak_acc": metrics.accuracy(p_weak, y), "student_acc": metrics.accuracy(p_student, y),
             "ceiling_acc": metrics.accuracy(p_ceiling, y), "weak_auroc": metrics.auroc(p_weak, y),

@@ -75,15 +75,18 @@ def _failure_from(book: Path, err: Exception) -> NotebookFailure:
     return NotebookFailure(book.stem, where, f"{ename}: {evalue}".strip())
 
 
-def default_jobs(data: dict) -> int:
-    """Notebooks run side by side: ``W2S_JOBS``, else the params file's ``jobs`` (default 1)."""
-    value = os.environ.get("W2S_JOBS") or data.get("jobs") or 1
+def default_jobs(data: dict, requested: int | None = None) -> int:
+    """Notebooks run side by side: ``requested`` (``--jobs``), else ``W2S_JOBS``, else the params
+    file's ``jobs`` (checked with the file), else 1."""
+    if requested is None and not os.environ.get("W2S_JOBS"):
+        return data.get("jobs", 1)
+    source, value = ("--jobs", requested) if requested is not None else ("W2S_JOBS", os.environ["W2S_JOBS"])
     try:
         jobs = int(value)
     except ValueError:
-        raise ConfigError([f"W2S_JOBS={value!r}: must be a whole number of notebooks at a time (1 or more)"]) from None
+        jobs = 0
     if jobs < 1:
-        raise ConfigError([f"jobs: {jobs}: must be 1 or more (notebooks at a time)"])
+        raise ConfigError([f"{source}={value!r}: must be a whole number of notebooks at a time (1 or more)"])
     return jobs
 
 
@@ -133,9 +136,7 @@ def reproduce(preset: str | None = None, only: str | None = None, log=print,
     run side by side (see :func:`prerequisites` for which may), the longest chains first.
     """
     path, data, plan = _validated_plan(preset, params, only)
-    jobs = jobs if jobs is not None else default_jobs(data)
-    if jobs < 1:
-        raise ConfigError([f"--jobs {jobs}: must be 1 or more (notebooks at a time)"])
+    jobs = default_jobs(data, jobs)
 
     out_dir = build_dir() / path.stem
     out_dir.mkdir(parents=True, exist_ok=True)

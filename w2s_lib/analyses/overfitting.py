@@ -53,10 +53,10 @@ def overfitting_curve(task: str, ladder: str, seeds: Sequence[int], preset: str,
         feats = rung_features(probe_rung, pipeline.corpus_for(task), data.universe, store)
         x = {s: feats[data.rows(s)["text"]] for s in ("B", "val", "test")}
         targets, val_weak = pipeline.student_targets(data, weak)
-        ids, y = data.splits.test["id"], data.labels("test")
-        weak_pred = metrics.to_predictions(pipeline.read_labels(weak, "test").loc[ids].to_numpy())
+        y = data.labels("test")
+        weak_pred = metrics.to_predictions(pipeline.test_predictions(data, weak))
         weak_acc = metrics.accuracy(weak_pred, y)
-        ceiling_acc = metrics.accuracy(pipeline.read_labels(ceiling, "test").loc[ids].to_numpy(), y)
+        ceiling_acc = pipeline.test_accuracy(data, ceiling)
         seen = []
 
         def record(epoch, step, probe, val_loss):
