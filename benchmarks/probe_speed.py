@@ -24,7 +24,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from w2s_lib.training import probe  # noqa: E402
-from w2s_lib.training.seeding import seed_everything  # noqa: E402
+from w2s_lib.seeding import seed_everything  # noqa: E402
 
 
 def torch_optim_train_steps(rows, n_out, batch_loss, cfg, evaluate=None, on_epoch=None):

@@ -33,7 +33,7 @@ from w2s_lib.models.backbone import load_backbone, load_tokenizer_for
 from w2s_lib.models.heads import BinaryClassifier
 from w2s_lib.provenance import provenance
 from w2s_lib.training.engine import Encoded, TrainConfig, predict_proba, train_classifier
-from w2s_lib.training.seeding import torch_threads, train_threads
+from w2s_lib.seeding import torch_threads, train_threads
 
 
 def _data(n: int):

@@ -14,7 +14,8 @@ from model_folders import save_tiny_model  # noqa: E402
 from w2s_lib.models import hf_rung  # noqa: E402
 from w2s_lib.models.backbone import load_backbone, load_tokenizer_for  # noqa: E402
 from w2s_lib.models.heads import BinaryClassifier  # noqa: E402
-from w2s_lib.training.engine import TrainConfig, make_accelerator, predict_proba, train_classifier  # noqa: E402
+from w2s_lib.devices import make_accelerator  # noqa: E402
+from w2s_lib.training.engine import TrainConfig, predict_proba, train_classifier  # noqa: E402
 
 WORDS = ["good", "bad", "great", "awful", "fun", "dull"]
 

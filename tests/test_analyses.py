@@ -7,8 +7,10 @@ import pytest
 import torch
 
 from w2s_lib import metrics, pipeline
-from w2s_lib.analyses import (CONCEPTS, MODEL_STATES, concept_saliency, imitation_table, overfitting_curve,
-                              read_runs, saliency_sentences, summarize_saliency)
+from w2s_lib.analyses import CONCEPTS, MODEL_STATES, concept_saliency, overfitting_curve, read_runs
+from w2s_lib.findings import saliency_sentences
+from w2s_lib.manifest import analysed_runs
+from w2s_lib.tables import imitation_table, summarize_saliency
 from w2s_lib.analyses import saliency as cs
 from w2s_lib.analyses.overfitting import student_probe_config
 from w2s_lib.store import default_store
@@ -145,7 +147,7 @@ def test_read_runs_names_missing_tables_and_the_notebooks_that_write_them(tmp_pa
     pd.DataFrame([_run_row(0, [1, 0, 0, 1], weak, y)]).to_csv(tmp_path / "runs_nlp.csv", index=False)
     pd.DataFrame({"task": ["d"], "variant": ["psi"], "seed": [0], "acc": [0.7]}).to_csv(
         tmp_path / "runs_framework.csv", index=False)
-    runs, report = read_runs("micro", tmp_path)
+    runs, report = read_runs("micro", analysed_runs(), tmp_path)
     assert len(runs) == 1 and set(runs["source"]) == {"runs_nlp"}
     status = report.set_index("table")["status"]
     assert status["runs_nlp.csv"] == "read"

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from test_task_cards import task_dir, write_card  # noqa: F401 - fixture
 
-from w2s_lib import config
-from w2s_lib.notebook_params import NOTEBOOK_PARAMS
+from w2s_lib import config, parameters
+from w2s_lib.manifest import schema_for
 
 CASES = [
     # (notebook, values, what the one message must say)
@@ -50,7 +50,7 @@ CASES = [
 @pytest.mark.parametrize("notebook,values,message", CASES, ids=[f"{c[0]}-{next(iter(c[1]))}" for c in CASES])
 def test_a_bad_value_is_one_precise_line(notebook, values, message):
     with pytest.raises(config.ConfigError) as err:
-        config.validate(NOTEBOOK_PARAMS[notebook], values, where=notebook)
+        config.validate(schema_for(notebook), values, where=notebook)
     assert len(err.value.problems) == 1, err.value.problems
     assert message in err.value.problems[0], err.value.problems[0]
 
@@ -63,12 +63,12 @@ def test_a_task_too_small_for_the_preset_is_rejected_with_the_split_sizes(task_d
     (task_dir / "tiny.csv").write_text("text,label\n" + "".join(f"row {i},{i % 2}\n" for i in range(60)))
     write_card(task_dir, "name: tiny\ndata: tiny.csv\n", name="tiny.yaml")
     with pytest.raises(config.ConfigError, match="task 'tiny' is too small for preset 'smoke': splits A = "):
-        config.validate(NOTEBOOK_PARAMS["02_nlp_w2s"], {"tasks": ["tiny"]})
+        config.validate(schema_for("02_nlp_w2s"), {"tasks": ["tiny"]})
 
 
 def test_a_pairwise_task_is_sent_to_the_reward_modeling_notebook():
     with pytest.raises(config.ConfigError, match="is not an NLP task"):
-        config.validate(NOTEBOOK_PARAMS["02_nlp_w2s"], {"tasks": ["rm_sentiment_pairs"]})
+        config.validate(schema_for("02_nlp_w2s"), {"tasks": ["rm_sentiment_pairs"]})
 
 
 # ----------------------------------------------------------------------------- a GPU where there is none
@@ -129,13 +129,13 @@ def test_usable_device_settings_resolve(no_gpu, monkeypatch):
 def test_reproduce_grid_and_check_params_refuse_a_missing_gpu_before_any_compute(no_gpu, monkeypatch, capsys):
     import papermill
 
-    from w2s_lib import cli, pipeline, runner
+    from w2s_lib import cli, grid, runner
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("compute started despite a bad W2S_DEVICE")
 
     monkeypatch.setattr(papermill, "execute_notebook", must_not_run)
-    monkeypatch.setattr(pipeline, "run_grid", must_not_run)
+    monkeypatch.setattr(grid, "run_grid", must_not_run)
     monkeypatch.setenv("W2S_DEVICE", "cuda")
     with pytest.raises(config.ConfigError) as err:
         runner.reproduce("smoke", log=lambda *_: None)
@@ -160,7 +160,7 @@ RUN_SETTINGS = [
 @pytest.mark.parametrize("settings,message", RUN_SETTINGS, ids=[str(s) for s, _ in RUN_SETTINGS])
 def test_a_bad_run_setting_is_one_precise_line(settings, message):
     data = {"preset": "smoke", "notebooks": {"01_data": {}}, **settings}
-    problems = config.check_params_data(data, where="mine.yaml")
+    problems = parameters.check_params_data(data, where="mine.yaml")
     assert problems == [f"mine.yaml: {message}"] or (len(problems) == 1 and message in problems[0]), problems
 
 

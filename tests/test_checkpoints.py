@@ -14,7 +14,7 @@ from w2s_lib.models.heads import BinaryClassifier
 from w2s_lib.models.ladder import LADDERS
 from w2s_lib.models.pretrain import pretrained_artifact
 from w2s_lib.store import CHECKPOINTS, ArtifactSpec, ArtifactStore, default_store
-from w2s_lib.training import checkpoint as ckpt
+from w2s_lib import checkpoint as ckpt
 from w2s_lib.training.engine import TrainConfig, train_classifier
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from w2s_lib import config
+from w2s_lib import config, parameters
 from w2s_lib.config import ConfigError
 from w2s_lib.notebook_params import DataParams
 
@@ -36,13 +36,13 @@ def test_from_globals_catches_a_misspelled_papermill_parameter():
     namespace = {"preset": "smoke", "tasks": [], "n_examples": 3, "seed": 0, "sede": 1,
                  "In": [], "_": None, "config": config}
     with pytest.raises(ConfigError) as err:
-        config.from_globals("01_data", namespace)
+        parameters.from_globals("01_data", namespace)
     assert err.value.problems == [
         "01_data: unknown key 'sede' (did you mean 'seed'?); accepted keys: preset, tasks, n_examples, seed"]
 
 
 def test_from_globals_returns_a_frozen_config():
-    cfg = config.from_globals("01_data", {"preset": "micro", "tasks": [], "n_examples": 2, "seed": 4})
+    cfg = parameters.from_globals("01_data", {"preset": "micro", "tasks": [], "n_examples": 2, "seed": 4})
     assert (cfg.preset, cfg.n_examples, cfg.seed) == ("micro", 2, 4)
     with pytest.raises(Exception):
         cfg.seed = 5
@@ -52,7 +52,7 @@ def test_check_params_reports_key_type_and_task_one_line_each(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("preset: micro\nnotebooks:\n  01_data:\n    taks: [sentiment]\n"
                    "    seed: one\n    tasks: [sentimnet]\n")
-    problems = config.check_params_file(bad)
+    problems = parameters.check_params_file(bad)
     assert len(problems) == 3, problems
     assert any("unknown key 'taks'" in p for p in problems)
     assert any("seed" in p and "integer" in p for p in problems)
@@ -62,28 +62,28 @@ def test_check_params_reports_key_type_and_task_one_line_each(tmp_path):
 def test_check_params_rejects_unknown_notebooks_and_presets(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("preset: huge\nnotebooks:\n  01_dta: {}\n")
-    problems = config.check_params_file(bad)
+    problems = parameters.check_params_file(bad)
     assert any("preset: must be one of smoke, micro, paper" in p for p in problems)
     assert any("unknown notebook '01_dta' (did you mean '01_data'?)" in p for p in problems)
 
 
 def test_missing_and_malformed_files_are_problems_not_crashes(tmp_path):
-    assert "no such file" in config.check_params_file(tmp_path / "none.yaml")[0]
+    assert "no such file" in parameters.check_params_file(tmp_path / "none.yaml")[0]
     broken = tmp_path / "broken.yaml"
     broken.write_text("preset: [unclosed\n")
-    assert "not valid YAML" in config.check_params_file(broken)[0]
+    assert "not valid YAML" in parameters.check_params_file(broken)[0]
 
 
 def test_a_list_given_to_papermill_as_json_text_is_read_as_a_list():
     # `papermill -p tasks '["sentiment"]'` injects the text of the list
-    cfg = config.from_globals("01_data", {"preset": "smoke", "tasks": '["sentiment", "gloss_topic"]',
+    cfg = parameters.from_globals("01_data", {"preset": "smoke", "tasks": '["sentiment", "gloss_topic"]',
                                           "n_examples": 3, "seed": 0})
     assert cfg.tasks == ["sentiment", "gloss_topic"]
 
 
 def test_text_that_is_not_a_list_fails_with_a_hint_to_use_json_or_yaml():
     with pytest.raises(ConfigError) as err:
-        config.from_globals("01_data", {"preset": "smoke", "tasks": "sentiment", "n_examples": 3, "seed": 0})
+        parameters.from_globals("01_data", {"preset": "smoke", "tasks": "sentiment", "n_examples": 3, "seed": 0})
     (line,) = err.value.problems
     assert "tasks: expected a list, got the text 'sentiment'" in line
     assert """-p tasks '["a", "b"]'""" in line and "-y 'tasks: [a, b]'" in line

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from test_task_cards import CARD, reviews_csv, task_dir, write_card  # noqa: F401 - fixture
 
-from w2s_lib import pipeline
+from w2s_lib import grid, pipeline
 from w2s_lib.store import default_store
 
 
@@ -29,27 +29,27 @@ def my_task(task_dir):  # noqa: F811
 
 def test_one_label_edit_retrains_what_depends_on_it_and_nothing_else(my_task):
     store = default_store()
-    first = pipeline.run_grid(["my_reviews"], "smoke", [0], "smoke")
+    first = grid.run_grid(["my_reviews"], "smoke", [0], "smoke")
     assert {k.split("-")[0] for k in store.built} == {"features", "model_labels"}
 
     store.built.clear()
-    pipeline.run_grid(["my_reviews"], "smoke", [0], "smoke")
+    grid.run_grid(["my_reviews"], "smoke", [0], "smoke")
     assert store.built == [], "unchanged data: nothing retrains"
 
     data = pipeline.task_data("my_reviews", "smoke", 0)
     _flip(my_task, data.splits.A["text"].iloc[0])  # a ground-truth label the weak supervisor learns from
-    pipeline.run_grid(["my_reviews"], "smoke", [0], "smoke")
+    grid.run_grid(["my_reviews"], "smoke", [0], "smoke")
     assert _built_roles(store) == ["student", "weak"], "not the ceiling (B), not the features (texts)"
 
     store.built.clear()
     _flip(my_task, data.splits.B["text"].iloc[0])  # a ground-truth label only the ceiling learns from
-    before = pipeline.run_grid(["my_reviews"], "smoke", [0], "smoke")
+    before = grid.run_grid(["my_reviews"], "smoke", [0], "smoke")
     assert _built_roles(store) == ["ceiling"]
 
     store.built.clear()
     item = data.splits.test["text"].iloc[0]  # no model learns from test labels: only the scores change
     _flip(my_task, item)
-    after = pipeline.run_grid(["my_reviews"], "smoke", [0], "smoke")
+    after = grid.run_grid(["my_reviews"], "smoke", [0], "smoke")
     assert store.built == []
     for role in ("weak", "student", "ceiling"):  # the same predictions, one item's truth flipped
         change = after.loc[0, f"{role}_acc"] - before.loc[0, f"{role}_acc"]

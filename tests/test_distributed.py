@@ -41,7 +41,7 @@ def test_a_grid_trained_by_two_processes_is_read_back_by_one(tmp_path):
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert "1 runs stored" in ran.stdout and ran.stdout.count("runs stored") == 1, "one process reports"
     check = subprocess.run([sys.executable, "-c", (
-        "from w2s_lib.store import default_store; from w2s_lib.pipeline import run_grid; "
+        "from w2s_lib.store import default_store; from w2s_lib.grid import run_grid; "
         "run_grid(['sentiment'], 'smoke', [0], 'smoke'); print(len(default_store().built))")],
         capture_output=True, text=True, env=env, timeout=300)
     assert check.stdout.strip() == "0", check.stderr[-2000:]

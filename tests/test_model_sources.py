@@ -9,7 +9,7 @@ import torch
 from model_folders import bump_one_weight, save_tiny_model, tiny_config
 from transformers import AutoModel
 
-from w2s_lib import config, pipeline, plotting
+from w2s_lib import config, figures, grid, pipeline
 from w2s_lib.data.splits import SplitSizes
 from w2s_lib.models import get_ladder, hf_rung
 from w2s_lib.models.ladder import check_available
@@ -121,11 +121,11 @@ def two_new_models(tmp_path, monkeypatch):
 
 def test_weak_to_strong_runs_on_two_local_models_of_new_architectures(two_new_models):
     weak, strong = two_new_models
-    runs = pipeline.run_grid(["sentiment"], f"{weak},{strong}", [0], "smoke")
+    runs = grid.run_grid(["sentiment"], f"{weak},{strong}", [0], "smoke")
     assert runs.loc[0, "weak_model"] == "neox-small" and runs.loc[0, "strong_model"] == "distilbert-big"
     assert 0 < runs.loc[0, "weak_size"] < runs.loc[0, "strong_size"]
     table = runs.assign(pgr=0.5, pgr_flag="ok", pgr_ci_low=0.4, pgr_ci_high=0.6)
-    fig = plotting.accuracy_vs_size(table)
+    fig = figures.accuracy_vs_size(table)
     xs = [x for line in fig.axes[0].get_lines() for x in line.get_xdata()]
     assert xs and all(np.isfinite(xs)) and min(xs) > 0  # log axes: a size of 0 would draw nothing
 
@@ -134,15 +134,15 @@ def test_changing_one_weight_of_a_local_model_retrains_exactly_its_artifacts(two
     weak, strong = two_new_models
     ladder = f"{weak},{strong}"
     store = default_store()
-    pipeline.run_grid(["sentiment"], ladder, [0], "smoke")
+    grid.run_grid(["sentiment"], ladder, [0], "smoke")
     first = {k.split("-")[0] for k in store.built}
     assert first == {"model_labels"} and len(store.built) == 3  # weak, ceiling, student
 
     store.built.clear()
-    pipeline.run_grid(["sentiment"], ladder, [0], "smoke")
+    grid.run_grid(["sentiment"], ladder, [0], "smoke")
     assert store.built == [], "nothing changed, nothing retrains"
 
     bump_one_weight(weak)
-    pipeline.run_grid(["sentiment"], ladder, [0], "smoke")
+    grid.run_grid(["sentiment"], ladder, [0], "smoke")
     roles = sorted(store.get(k).manifest["spec"]["config"]["role"] for k in store.built)
     assert roles == ["student", "weak"], "the edited weak model and the student it supervises; not the ceiling"

@@ -7,8 +7,8 @@ import nbformat
 import papermill
 import pytest
 
-from w2s_lib import config
-from w2s_lib.notebook_params import NOTEBOOK_PARAMS
+from w2s_lib import parameters
+from w2s_lib.manifest import schema_for
 from w2s_lib.paths import NOTEBOOKS_DIR, PARAMS_DIR
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
@@ -28,12 +28,12 @@ def _parameters_cell_defaults(path) -> dict:
 
 @pytest.mark.parametrize("path", PARAMS_FILES, ids=lambda p: p.name)
 def test_params_file_is_valid(path):
-    assert config.check_params_file(path) == []
+    assert parameters.check_params_file(path) == []
 
 
 @pytest.mark.parametrize("path", PARAMS_FILES, ids=lambda p: p.name)
 def test_every_key_of_every_params_file_is_a_parameter_of_its_notebook(path):
-    data = config.read_params_file(path)
+    data = parameters.read_params_file(path)
     for stem, values in (data.get("notebooks") or {}).items():
         notebook = NOTEBOOKS_DIR / f"{stem}.ipynb"
         assert notebook.exists(), f"{path.name} names a notebook that does not exist: {stem}"
@@ -44,11 +44,11 @@ def test_every_key_of_every_params_file_is_a_parameter_of_its_notebook(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_parameters_match_their_schema_and_the_smoke_preset(path):
     defaults = _parameters_cell_defaults(path)
-    schema = NOTEBOOK_PARAMS[path.stem]
+    schema = schema_for(path.stem)
     assert set(defaults) == set(schema.model_fields), "parameters cell and schema declare different keys"
     assert set(papermill.inspect_notebook(str(path))) == set(defaults), "papermill cannot parse a line"
     assert schema(**defaults).model_dump() == schema().model_dump(), "defaults differ from the schema's"
-    smoke = config.notebook_parameters(PARAMS_DIR / "smoke.yaml", path.stem)
+    smoke = parameters.notebook_parameters(PARAMS_DIR / "smoke.yaml", path.stem)
     assert smoke == defaults, "smoke.yaml must equal the notebook's defaults"
 
 
@@ -59,5 +59,5 @@ def test_every_notebook_is_in_every_preset_file():
     """The three presets run every notebook; other params files (e.g. micro_extended.yaml) may
     name only some, as `w2s reproduce --params` allows."""
     for path in PRESET_FILES:
-        listed = set((config.read_params_file(path).get("notebooks") or {}))
+        listed = set((parameters.read_params_file(path).get("notebooks") or {}))
         assert listed == {p.stem for p in NOTEBOOKS}, path.name

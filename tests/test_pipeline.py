@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from w2s_lib import pipeline
+from w2s_lib import grid, methods, pipeline
 from w2s_lib.store import default_store
 
 
@@ -19,7 +19,7 @@ def test_student_never_sees_ground_truth_of_B(tiny_corpus, small_splits, monkeyp
         return real_fit(rung, data, train_split, targets, **kw)
 
     monkeypatch.setattr(pipeline, "fit_and_label", spy)
-    runs = pipeline.run_grid(["sentiment"], "tiny-test", [0], "smoke")
+    runs = grid.run_grid(["sentiment"], "tiny-test", [0], "smoke")
     assert len(runs) == 1
     data = pipeline.task_data("sentiment", "smoke", 0)
     truth_b = data.labels("B").astype(float)
@@ -46,7 +46,7 @@ def test_student_targets_come_only_from_the_supervisor(tiny_corpus, small_splits
 
 
 def test_every_trained_model_emits_labels_for_B_val_Q_and_test(tiny_corpus, small_splits):
-    pipeline.run_grid(["sentiment"], "tiny-test", [0], "smoke")
+    grid.run_grid(["sentiment"], "tiny-test", [0], "smoke")
     arts = [e for e in default_store().entries("model_labels")]
     assert len(arts) == 3  # weak, ceiling, student
     for entry in arts:
@@ -59,9 +59,9 @@ def test_weak_supervisors_and_ceilings_are_trained_once_and_reused(tiny_corpus, 
     calls = []
     real_fit = pipeline.fit_and_label
     monkeypatch.setattr(pipeline, "fit_and_label", lambda *a, **k: calls.append(1) or real_fit(*a, **k))
-    pipeline.run_grid(["sentiment"], "tiny-test", [0], "smoke", methods=["baseline"])
+    grid.run_grid(["sentiment"], "tiny-test", [0], "smoke", methods=["baseline"])
     assert len(calls) == 3
-    pipeline.run_grid(["sentiment"], "tiny-test", [0], "smoke", methods=["baseline", "aux_conf"])
+    grid.run_grid(["sentiment"], "tiny-test", [0], "smoke", methods=["baseline", "aux_conf"])
     assert len(calls) == 4  # only the new aux_conf student is trained
 
 
@@ -69,7 +69,7 @@ def test_same_preset_and_seed_give_identical_metric_tables(tiny_corpus, small_sp
     tables = []
     for run in range(2):
         monkeypatch.setenv("W2S_CACHE", str(tmp_path / f"cache{run}"))  # cold each time
-        tables.append(pipeline.run_grid(["sentiment"], "tiny-test", [0, 1], "smoke"))
+        tables.append(grid.run_grid(["sentiment"], "tiny-test", [0, 1], "smoke"))
     pd.testing.assert_frame_equal(tables[0], tables[1])
 
 
@@ -82,24 +82,24 @@ def test_finetuning_mode_runs_binary_and_pairwise_tasks(tiny_corpus, small_split
                   for r in ladder.LADDERS["tiny-test"])
     monkeypatch.setitem(ladder.LADDERS, "tiny-full", rungs)
     for task in ("sentiment", "rm_sentiment_pairs"):
-        runs = pipeline.run_grid([task], "tiny-full", [0], "smoke")
+        runs = grid.run_grid([task], "tiny-full", [0], "smoke")
         assert runs[["weak_acc", "student_acc", "ceiling_acc"]].notna().all().all()
 
 
 def test_pairwise_probe_task_runs(tiny_corpus, small_splits):
-    runs = pipeline.run_grid(["rm_sentiment_pairs"], "tiny-test", [0], "smoke")
+    runs = grid.run_grid(["rm_sentiment_pairs"], "tiny-test", [0], "smoke")
     assert runs.loc[0, "domain"] == "reward_modeling" and 0 <= runs.loc[0, "student_acc"] <= 1
 
 
 def test_unknown_method_is_rejected_with_the_accepted_names():
     with pytest.raises(KeyError, match="accepted: baseline, aux_conf"):
-        pipeline.get_method("boost")
+        methods.get_method("boost")
 
 
 def test_an_interrupted_grid_resumes_from_the_store_and_gives_the_same_table(tiny_corpus, small_splits,
                                                                              tmp_path, monkeypatch):
     monkeypatch.setenv("W2S_CACHE", str(tmp_path / "clean"))
-    clean = pipeline.run_grid(["sentiment"], "tiny-test", [0, 1], "smoke")
+    clean = grid.run_grid(["sentiment"], "tiny-test", [0, 1], "smoke")
 
     monkeypatch.setenv("W2S_CACHE", str(tmp_path / "interrupted"))
     real_fit, calls = pipeline.fit_and_label, []
@@ -112,11 +112,11 @@ def test_an_interrupted_grid_resumes_from_the_store_and_gives_the_same_table(tin
 
     monkeypatch.setattr(pipeline, "fit_and_label", dies_on_the_fourth_model)
     with pytest.raises(KeyboardInterrupt):
-        pipeline.run_grid(["sentiment"], "tiny-test", [0, 1], "smoke")
+        grid.run_grid(["sentiment"], "tiny-test", [0, 1], "smoke")
     assert len(default_store().entries("model_labels")) == 3  # what finished is stored, nothing half-written
 
     calls.clear()
     monkeypatch.setattr(pipeline, "fit_and_label", lambda *a, **k: calls.append(1) or real_fit(*a, **k))
-    resumed = pipeline.run_grid(["sentiment"], "tiny-test", [0, 1], "smoke")
+    resumed = grid.run_grid(["sentiment"], "tiny-test", [0, 1], "smoke")
     assert len(calls) == 3  # only the three models of seed 1 are trained again
     pd.testing.assert_frame_equal(clean, resumed)

@@ -130,10 +130,12 @@ def test_two_processes_updating_one_table_lose_no_rows():
 def test_08_reads_and_waits_for_exactly_the_runs_tables_it_analyses():
     """A table 08 does not read must not enter its inputs: runs_framework changes while 08 runs
     beside 07, and would make every warm run execute 08 again."""
-    from w2s_lib.analyses.imitation import RUNS_TABLES
+    from w2s_lib import manifest
 
-    assert set(runner.READS["08_analyses"]) == {f"{name}.csv" for name in RUNS_TABLES}
-    assert set(runner.AFTER["08_analyses"]) == set(RUNS_TABLES.values())
+    runs_tables = manifest.analysed_runs()
+    assert set(runs_tables) == {"runs_nlp", "runs_chess", "runs_rm"}
+    assert set(manifest.read_tables("08_analyses")) == {f"{name}.csv" for name in runs_tables}
+    assert runner.prerequisites("08_analyses", MICRO) == set(runs_tables.values())
 
 
 def test_stopping_the_runner_stops_its_notebooks_and_their_kernels(tmp_path):

@@ -154,7 +154,7 @@ def test_registering_an_equal_spec_again_is_fine_and_a_different_one_is_not():
     assert load_pool("cell_task")["text"].tolist() == ["y"]
     with pytest.raises(ValueError, match="different spec \\(domain: 'nlp' -> 'chess'\\)"):
         register_task(TaskSpec("cell_task", "chess", "binary", "here", "MIT", load))
-    registry._REGISTRY.pop(first.name)
+    registry.REGISTRY.pop(first.name)
 
 
 def test_the_unknown_task_error_says_how_to_add_a_task():

@@ -8,7 +8,8 @@ are soft labels on B, and the strong student is trained on them like on any weak
 (baseline loss, or the auxiliary confidence loss). With a Φ teacher, the judges also learn from
 the teacher's verdicts on the unlabelled split Q (Φ, then D and Ψ).
 
-The student's test errors are then attributed to one cause each (:func:`error_types`).
+Entry point: :func:`align` (the jury and the student it supervises). The student's test errors
+are then attributed to one cause each (:func:`error_types`).
 """
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from . import metrics
 from .debate.experiment import DebateSetup
 from .debate.protocols import Protocol
 from .debate.transcripts import quoted_sentences, transcripts
-from .facilitation import labels_artifact
-from .pipeline import TaskData, test_predictions
+from .methods import METHODS, Method
+from .pipeline import TaskData, labels_artifact, test_predictions, w2s_student
 from .store import Artifact, ArtifactStore, default_store
 
 ERROR_TYPES = ("poor quote selection", "evidence extraction", "overfitting to weak labels", "other")
@@ -75,6 +76,23 @@ def jury(data: TaskData, setup: DebateSetup, seed: int, protocol: Protocol, memb
               "protocol": protocol.key(), "members": members}
     return labels_artifact("phi_psi" if teacher is not None else "psi", config, data, seed, probs,
                            inputs=(teacher.key,) if teacher is not None else (), ground_truth=("A",), store=store)
+
+
+def align(strong, weak_view: TaskData, strong_view: TaskData, setup: DebateSetup, seed: int, protocol: Protocol,
+          members: int = 3, method: Method = METHODS["baseline"], teacher: Artifact | None = None,
+          teacher_scorer=None, store: ArtifactStore | None = None) -> tuple[Artifact, Artifact]:
+    """**Ψ**: the jury of ``members`` debate-trained weak judges (reading ``weak_view``: the question,
+    the candidate and the debate), and the ``strong`` rung trained on the jury's labels of B
+    (reading ``strong_view``: the passage) with ``method``'s loss. With a Φ ``teacher``, the
+    judges also learn its verdicts on Q (Φ, then D and Ψ). Returns (jury, aligned student).
+
+        jury    ← K weak judges, each fitted on D's transcripts of A (+ the teacher's verdicts on Q)
+        ŷ_B     ← mean over the jury of P(candidate correct | transcripts of B)
+        student ← train(strong, B, targets = ŷ_B, loss = method)
+    """
+    judged = jury(weak_view, setup, seed, protocol, members, teacher=teacher, teacher_scorer=teacher_scorer,
+                  store=store)
+    return judged, w2s_student(strong, strong_view, seed, judged, method, store=store)
 
 
 def teacher_pair_targets(records: Sequence[dict], items, score) -> list[float]:
@@ -133,13 +151,3 @@ def attribute_error(gold_shown: bool, jury_right: bool, repeats_weak_error: bool
     return ERROR_TYPES[3]
 
 
-def error_table(per_seed: dict[int, pd.DataFrame], level: float = 0.95) -> pd.DataFrame:
-    """``error_type, count, fraction`` (means over seeds) with bootstrap CIs of the fraction."""
-    rows = []
-    for kind in ERROR_TYPES:
-        counts = np.array([(frame["error_type"] == kind).sum() for frame in per_seed.values()], dtype=float)
-        totals = np.array([max(1, len(frame)) for frame in per_seed.values()], dtype=float)
-        share = metrics.bootstrap_ci(counts / totals, level=level)
-        rows.append({"error_type": kind, "count": float(counts.mean()), "fraction": share.mean,
-                     "fraction_ci_low": share.low, "fraction_ci_high": share.high, "n_seeds": len(per_seed)})
-    return pd.DataFrame(rows)

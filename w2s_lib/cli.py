@@ -33,15 +33,13 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
-GRID_NOTEBOOKS = ("02_nlp_w2s", "03_chess_w2s", "04_reward_modeling_w2s")
-
-
 def cmd_grid(args: argparse.Namespace) -> int:
     """The weak-to-strong grid of notebook 02 without the notebook: fills the store, so that it can
     run data-parallel under ``accelerate launch`` / ``torchrun`` and the notebook then reads back."""
-    from .config import notebook_parameters
     from .devices import device_problems
-    from .pipeline import run_grid
+    from .grid import run_grid
+    from .manifest import schema_for
+    from .parameters import notebook_parameters
     from .runner import params_file
 
     try:
@@ -54,9 +52,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
         for line in err.problems:
             print(line, file=sys.stderr)
         return 2
-    from .notebook_params import NOTEBOOK_PARAMS
-
-    p = NOTEBOOK_PARAMS[args.notebook](**cfg)
+    p = schema_for(args.notebook)(**cfg)
     runs = run_grid(p.tasks, p.ladder, p.seeds, p.preset, methods=p.methods, pairs=p.pairs, lm_steps=p.lm_steps)
     import os
 
@@ -107,9 +103,18 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def _params_by_notebook(path) -> dict[str, dict]:
+    """Each notebook's parameters in a valid params file, with the file's preset."""
+    from .parameters import read_params_file
+
+    data = read_params_file(path)
+    return {stem: {**(values or {}), "preset": data["preset"]} for stem, values in data["notebooks"].items()}
+
+
 def cmd_check_params(args: argparse.Namespace) -> int:
-    from .config import check_params_file
     from .devices import device_problems
+    from .hub_access import missing_from_hub
+    from .parameters import check_params_file
 
     status = 0
     for line in device_problems():  # the W2S_DEVICE setting these parameters would run on
@@ -117,6 +122,8 @@ def cmd_check_params(args: argparse.Namespace) -> int:
         status = 1
     for path in args.files:
         problems = check_params_file(path)
+        if not problems:  # what the file needs from the hub and can neither find here nor download
+            problems = missing_from_hub(_params_by_notebook(path), fetch_file=path)
         for line in problems:
             print(line)
         if problems:
@@ -124,6 +131,40 @@ def cmd_check_params(args: argparse.Namespace) -> int:
         else:
             print(f"{path}: ok")
     return status
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Download every hub model and dataset a params file needs into the usual Hugging Face caches,
+    on a machine with network, so that a run without network (``HF_HUB_OFFLINE=1``) finds them."""
+    from .hub_access import fetch, needed_from_hub
+    from .parameters import check_params_file
+
+    problems = check_params_file(args.file)
+    for line in problems:
+        print(line, file=sys.stderr)
+    if problems:
+        return 2
+    needs = needed_from_hub(_params_by_notebook(args.file))
+    if not needs:
+        print(f"{args.file}: needs nothing from the hub")
+        return 0
+    failed = []
+    for item in needs:
+        _print(f"{'would fetch' if args.dry_run else 'fetching'} {item.describe()}")
+        if args.dry_run:
+            continue
+        try:
+            fetch(item, log=lambda line: _print(f"  {line}"))
+        except Exception as err:  # noqa: BLE001 - reported; the other items may still come
+            print(f"  could not fetch {item.kind} {item.repo}: {type(err).__name__}: {err}", file=sys.stderr)
+            failed.append(item.repo)
+    if failed:
+        print(f"{len(failed)} of {len(needs)} not fetched: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    if not args.dry_run:
+        print(f"{len(needs)} hub model(s) and dataset(s) in the cache; `w2s check-params {args.file}` "
+              "now passes without network")
+    return 0
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
@@ -177,6 +218,8 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .manifest import w2s_notebooks
+
     parser = argparse.ArgumentParser(prog="w2s", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -199,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--preset", default=None)
     which.add_argument("--params", default=None, metavar="FILE")
-    p.add_argument("--notebook", default="02_nlp_w2s", choices=GRID_NOTEBOOKS,
+    p.add_argument("--notebook", default=w2s_notebooks()[0], choices=w2s_notebooks(),
                    help="whose grid: NLP (02), chess (03) or reward modeling (04)")
     p.set_defaults(func=cmd_grid)
 
@@ -217,6 +260,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-params", help="validate params files; computes nothing")
     p.add_argument("files", nargs="+")
     p.set_defaults(func=cmd_check_params)
+
+    p = sub.add_parser("fetch", help="download the hub models and datasets a params file needs "
+                                     "(on a machine with network, for runs without)")
+    p.add_argument("file")
+    p.add_argument("--dry-run", action="store_true", help="list what would be fetched, download nothing")
+    p.set_defaults(func=cmd_fetch)
 
     p = sub.add_parser("tasks", help="list the task registry")
     p.add_argument("--json", action="store_true")

@@ -84,3 +84,17 @@ def resolve_device(requested: str | None = None):
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(name)
+
+
+def make_accelerator():
+    """bf16 autocast on a GPU, plain fp32 on a CPU; multi-GPU through ``accelerate launch``."""
+    import torch
+    from accelerate import Accelerator
+
+
+    device = resolve_device()  # W2S_DEVICE (default auto)
+    gpu = device.type == "cuda"
+    if gpu and device.index is not None and int(os.environ.get("WORLD_SIZE", "1")) == 1:
+        torch.cuda.set_device(device)  # accelerate trains on the current GPU: make it the one asked for
+    # cpu=True lets several CPU processes (torchrun / accelerate launch) train together over gloo
+    return Accelerator(mixed_precision="bf16" if gpu else "no", cpu=not gpu)

@@ -18,14 +18,13 @@ towards the other answer), in training and whenever it labels.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .pipeline import TaskData, _model_artifact, read_labels
-from .store import Artifact, ArtifactSpec, ArtifactStore, default_store
+from .pipeline import TaskData, labels_artifact, model_artifact, read_labels
+from .store import Artifact, ArtifactStore
 
 TEACHERS = ("student", "zero_shot", "ceiling")
 FACILITATION_VERSION = 1
@@ -42,26 +41,7 @@ def facilitate(weak, data: TaskData, seed: int, teacher: Artifact, store: Artifa
     def targets() -> tuple[np.ndarray, None]:
         return read_labels(teacher, "Q").loc[data.splits.Q["id"]].to_numpy(np.float32), None
 
-    return _model_artifact("facilitated", weak, data, seed, "Q", targets, supervisor=teacher, store=store)
-
-
-def labels_artifact(role: str, config: dict, data: TaskData, seed: int, probs: Callable[[], dict],
-                    inputs: Sequence[str] = (), ground_truth: Sequence[str] = (),
-                    store: ArtifactStore | None = None) -> Artifact:
-    """Soft labels that come from something other than a trained rung (a zero-shot scorer, a jury
-    of judges), stored like a model's so that they can supervise a student. ``ground_truth``:
-    the splits whose labels went into them (A for judges trained on it)."""
-    from .pipeline import PIPELINE_VERSION, _labels_frame
-
-    store = store or default_store()
-    spec = ArtifactSpec("model_labels", PIPELINE_VERSION, {"role": role, "task": data.task, **config},
-                        inputs=tuple(inputs), splits=data.splits.fingerprint(labels=ground_truth), seed=seed)
-
-    def build(tmp: Path) -> dict:
-        _labels_frame(data, probs()).to_parquet(tmp / "labels.parquet", index=False)
-        return {"role": role}
-
-    return store.get_or_build(spec, build)
+    return model_artifact("facilitated", weak, data, seed, "Q", targets, supervisor=teacher, store=store)
 
 
 # ----------------------------------------------------------------------------- zero-shot teachers

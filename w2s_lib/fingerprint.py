@@ -24,6 +24,19 @@ _memo_loaded_from: Path | None = None
 _lock = threading.Lock()
 
 
+def stable_int(*parts: object, sep: str = "\x1f") -> int:
+    """A 64-bit number fixed by ``parts`` (joined by ``sep``, SHA-1): the project's seedless,
+    machine-independent source of choices. Each caller names itself in the first part, so two
+    callers never share a coin."""
+    digest = hashlib.sha1(sep.join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def stable_unit(*parts: object, sep: str = "\x1f") -> float:
+    """A number in [0, 1) fixed by ``parts``: :func:`stable_int` scaled."""
+    return stable_int(*parts, sep=sep) / 2**64
+
+
 def sha256_file(path: str | Path) -> str:
     """SHA-256 of a file's bytes (read in 1 MB chunks)."""
     h = hashlib.sha256()

@@ -6,39 +6,59 @@ registries, so a typo fails with the list of accepted names before any compute.
 """
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Callable, ClassVar, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
 from .config import Params
+from .data.registry import get_task, task_names
+from .data.splits import sizes_for_preset
+from .data.task_spec import TaskSpec
+from .models.ladder import get_ladder
+from .models.sources import ModelSourceError, check_source
 
 Preset = Literal["smoke", "micro", "paper"]
 
 
-def _known_task(name: str) -> str:
-    from .data.registry import get_task
+def _task_validator(what: str, accepts: Callable[[TaskSpec], bool],
+                    refusal: Callable[[TaskSpec], str] | None = None) -> AfterValidator:
+    """A registered task name that ``accepts``; otherwise an error naming ``what`` was expected and
+    every registered task that would do (``refusal``: a more precise reason for some specs)."""
+    def check(name: str) -> str:
+        try:
+            spec = get_task(name)
+        except KeyError as err:  # unknown: the registry's message lists every registered task
+            raise ValueError(str(err)) from None
+        if not accepts(spec):
+            reason = refusal(spec) if refusal else ""
+            accepted = [n for n in task_names() if accepts(get_task(n))]
+            raise ValueError(reason or f"task {name!r} is not {what}; accepted: {', '.join(accepted)}")
+        return name
 
-    get_task(name)  # raises UnknownTaskError (a KeyError) with the registered names
-    return name
+    return AfterValidator(check)
 
 
-def _task_or_error(name: str) -> str:
-    try:
-        return _known_task(name)
-    except KeyError as err:
-        raise ValueError(str(err)) from None
-
-
-def _nlp_task(name: str) -> str:
-    from .data.registry import get_task, task_names
-
-    spec = get_task(name)
+def _nlp_refusal(spec: TaskSpec) -> str:
     if spec.domain != "nlp":
-        raise ValueError(f"task {name!r} is not an NLP task; NLP tasks: {', '.join(task_names(domain='nlp'))}")
-    if spec.kind != "binary":
-        raise ValueError(f"task {name!r} is {spec.kind}; weak-to-strong classification takes binary tasks "
-                         "(pairwise ones go to the reward-modeling notebook)")
-    return name
+        return f"task {spec.name!r} is not an NLP task; NLP tasks: {', '.join(task_names(domain='nlp'))}"
+    return (f"task {spec.name!r} is {spec.kind}; weak-to-strong classification takes binary tasks "
+            "(pairwise ones go to the reward-modeling notebook)")
+
+
+def _chess_refusal(spec: TaskSpec) -> str:
+    return ("" if spec.domain != "chess" else
+            f"task {spec.name!r} is not a binary chess task; accepted: chess tasks of kind binary "
+            "(generative chess tasks are scored by the generative method's LM, not here)")
+
+
+TaskName = Annotated[str, _task_validator("a registered task", lambda s: True)]
+NLPTaskName = Annotated[str, _task_validator("an NLP task", lambda s: s.domain == "nlp" and s.kind == "binary",
+                                             _nlp_refusal)]
+ChessTaskName = Annotated[str, _task_validator("a binary chess task",
+                                               lambda s: s.domain == "chess" and s.kind == "binary", _chess_refusal)]
+RewardTaskName = Annotated[str, _task_validator("a pairwise (reward-modeling) task", lambda s: s.kind == "pairwise")]
+DebateTaskName = Annotated[str, _task_validator("a debate task", lambda s: s.kind == "debate")]
+ConceptTaskName = Annotated[str, _task_validator("a concept (probing) task", lambda s: s.domain == "concepts")]
 
 
 MIN_SPLIT = 20  # fewer examples than this in A, B or test measure nothing
@@ -46,9 +66,6 @@ MIN_SPLIT = 20  # fewer examples than this in A, B or test measure nothing
 
 def check_split_sizes(tasks, preset: str) -> None:
     """Reject, before any compute, a task whose pool is too small for the preset's splits."""
-    from .data.registry import get_task
-    from .data.splits import sizes_for_preset
-
     for task in tasks:
         if get_task(task).scope == "paper":
             continue  # hub pools are sized when downloaded
@@ -61,8 +78,6 @@ def check_split_sizes(tasks, preset: str) -> None:
 
 
 def _ladder_or_error(name: str) -> str:
-    from .models.ladder import get_ladder
-
     try:
         get_ladder(name)
     except KeyError as err:
@@ -71,25 +86,14 @@ def _ladder_or_error(name: str) -> str:
 
 
 def _method_or_error(name: str) -> str:
-    from .pipeline import METHODS
+    from .methods import METHODS  # here: the methods import torch, which checking a file never needs
 
     if name not in METHODS:
         raise ValueError(f"unknown method {name!r}; accepted: {', '.join(METHODS)}")
     return name
 
 
-def _debate_task(name: str) -> str:
-    from .data.registry import get_task, task_names
-
-    if get_task(name).kind != "debate":
-        debate = [n for n in task_names() if get_task(n).kind == "debate"]
-        raise ValueError(f"task {name!r} is not a debate task; debate tasks: {', '.join(debate)}")
-    return name
-
-
 def _debater_or_error(name: str) -> str:
-    from .models.sources import ModelSourceError, check_source
-
     if name != "extractive":
         try:
             check_source(name, offline_cache=False)
@@ -98,10 +102,7 @@ def _debater_or_error(name: str) -> str:
     return name
 
 
-TaskName = Annotated[str, AfterValidator(_task_or_error)]
-DebateTaskName = Annotated[str, AfterValidator(_task_or_error), AfterValidator(_debate_task)]
 DebaterName = Annotated[str, AfterValidator(_debater_or_error)]
-NLPTaskName = Annotated[str, AfterValidator(_task_or_error), AfterValidator(_nlp_task)]
 LadderName = Annotated[str, AfterValidator(_ladder_or_error)]
 MethodName = Annotated[str, AfterValidator(_method_or_error)]
 Pairs = Literal["all", "to_largest", "adjacent"]
@@ -113,6 +114,8 @@ class OverviewParams(Params):
 
 
 class DataParams(Params):
+    EMPTY_TASKS_MEAN_ALL: ClassVar[bool] = True  # `tasks: []` is every task of the preset's scope
+
     preset: Preset = "smoke"
     tasks: list[TaskName] = Field(default_factory=list)  # empty: every registered task of the preset
     n_examples: Annotated[int, Field(ge=1, le=20)] = 3     # examples shown per task card
@@ -132,33 +135,6 @@ class NLPW2SParams(Params):
     def _sizes(self) -> "NLPW2SParams":
         check_split_sizes(self.tasks, self.preset)
         return self
-
-
-def _chess_task(name: str) -> str:
-    from .data.registry import get_task, task_names
-
-    spec = get_task(name)
-    accepted = [n for n in task_names(domain="chess") if get_task(n).kind == "binary"]
-    if spec.domain != "chess" or spec.kind != "binary":
-        raise ValueError(f"task {name!r} is not a binary chess task; accepted: {', '.join(accepted)}"
-                         + (" (generative chess tasks are scored by the generative method's LM, not here)"
-                            if spec.domain == "chess" else ""))
-    return name
-
-
-def _reward_task(name: str) -> str:
-    from .data.registry import get_task, task_names
-
-    spec = get_task(name)
-    if spec.kind != "pairwise":
-        pairwise = [n for n in task_names() if get_task(n).kind == "pairwise"]
-        raise ValueError(f"task {name!r} is {spec.kind}; reward models learn pairwise preferences: "
-                         f"{', '.join(pairwise)}")
-    return name
-
-
-ChessTaskName = Annotated[str, AfterValidator(_task_or_error), AfterValidator(_chess_task)]
-RewardTaskName = Annotated[str, AfterValidator(_task_or_error), AfterValidator(_reward_task)]
 
 
 class ChessW2SParams(NLPW2SParams):
@@ -189,7 +165,7 @@ class DebateParams(Params):
 
     @model_validator(mode="after")
     def _judge_is_a_weaker_rung(self) -> "DebateParams":
-        _judge_rung_of(self.ladder, self.judge_rung)
+        _rung_below_strongest(self.ladder, self.judge_rung, "judge_rung")
         if len(set(self.protocols)) != len(self.protocols):
             raise ValueError(f"protocols: each at most once (got {self.protocols})")
         return self
@@ -198,12 +174,11 @@ class DebateParams(Params):
 TeacherName = Literal["student", "zero_shot", "ceiling"]
 
 
-def _judge_rung_of(ladder: str, judge_rung: str) -> None:
-    from .models.ladder import get_ladder
-
+def _rung_below_strongest(ladder: str, rung: str, key: str) -> None:
+    """``rung`` (parameter ``key``) is empty (the default pick) or a rung of ``ladder`` below its strongest."""
     names = [r.name for r in get_ladder(ladder)]
-    if judge_rung and judge_rung not in names[:-1]:
-        raise ValueError(f"judge_rung {judge_rung!r} must be a rung of ladder {ladder!r} below the strongest; "
+    if rung and rung not in names[:-1]:
+        raise ValueError(f"{key} {rung!r} must be a rung of ladder {ladder!r} below the strongest; "
                          f"accepted: {', '.join(names[:-1])}")
 
 
@@ -220,7 +195,7 @@ class FacilitationParams(Params):
 
     @model_validator(mode="after")
     def _check(self) -> "FacilitationParams":
-        _judge_rung_of(self.ladder, self.judge_rung)
+        _rung_below_strongest(self.ladder, self.judge_rung, "judge_rung")
         if self.teacher in self.other_teachers:
             raise ValueError(f"other_teachers repeats the main teacher {self.teacher!r}")
         return self
@@ -241,20 +216,8 @@ class AlignmentParams(Params):
 
     @model_validator(mode="after")
     def _check(self) -> "AlignmentParams":
-        _judge_rung_of(self.ladder, self.judge_rung)
+        _rung_below_strongest(self.ladder, self.judge_rung, "judge_rung")
         return self
-
-
-def _concept_task(name: str) -> str:
-    from .data.registry import get_task, task_names
-
-    if get_task(name).domain != "concepts":
-        raise ValueError(f"task {name!r} is not a concept (probing) task; concept tasks: "
-                         f"{', '.join(task_names(domain='concepts'))}")
-    return name
-
-
-ConceptTaskName = Annotated[str, AfterValidator(_task_or_error), AfterValidator(_concept_task)]
 
 
 class AnalysesParams(Params):
@@ -276,12 +239,7 @@ class AnalysesParams(Params):
 
     @model_validator(mode="after")
     def _check(self) -> "AnalysesParams":
-        from .models.ladder import get_ladder
-
-        names = [r.name for r in get_ladder(self.ladder)]
-        if self.weak_rung and self.weak_rung not in names[:-1]:
-            raise ValueError(f"weak_rung {self.weak_rung!r} must be a rung of ladder {self.ladder!r} below the "
-                             f"strongest; accepted: {', '.join(names[:-1])}")
+        _rung_below_strongest(self.ladder, self.weak_rung, "weak_rung")
         if len(set(self.concepts)) != len(self.concepts):
             raise ValueError(f"concepts: each at most once (got {self.concepts})")
         check_split_sizes([self.task], self.preset)
@@ -291,25 +249,3 @@ class AnalysesParams(Params):
 class PaperParams(Params):
     preset: Preset = "smoke"
     refresh_gallery: bool = False
-
-
-NOTEBOOK_PARAMS: dict[str, type[Params]] = {
-    "00_overview": OverviewParams,
-    "01_data": DataParams,
-    "02_nlp_w2s": NLPW2SParams,
-    "03_chess_w2s": ChessW2SParams,
-    "04_reward_modeling_w2s": RewardW2SParams,
-    "05_facilitation": FacilitationParams,
-    "06_debate": DebateParams,
-    "07_alignment": AlignmentParams,
-    "08_analyses": AnalysesParams,
-    "09_paper": PaperParams,
-}
-
-
-def schema_for(notebook: str) -> type[Params]:
-    try:
-        return NOTEBOOK_PARAMS[notebook]
-    except KeyError:
-        raise KeyError(f"no parameter schema for notebook {notebook!r}; "
-                       f"known: {', '.join(NOTEBOOK_PARAMS)}") from None

@@ -11,30 +11,32 @@ from typing import Callable
 
 import pandas as pd
 
+from . import figures
+from .manifest import producers
 from .paths import REPO_ROOT, figures_dir, tables_dir
+from .saving import save_figure
 
 
 class MissingResult(FileNotFoundError):
     pass
 
 
-# which notebook writes each stored table the paper needs
-MAKERS = {
-    "table1_main": "02_nlp_w2s, 03_chess_w2s and 04_reward_modeling_w2s",
-    "table2_framework": "05_facilitation, 06_debate and 07_alignment",
-    "table3_imitation": "08_analyses",
-    "error_types": "07_alignment",
-    "concept_saliency_summary": "08_analyses",
-    "overfitting_curve": "08_analyses",
-}
 TABLES = ("table1_main", "table2_framework", "table3_imitation", "error_types")
+# every stored table the paper reads: its tables and those its figures are drawn from
+NEEDED = (*TABLES, "concept_saliency_summary", "overfitting_curve")
+
+
+def makers(name: str) -> str:
+    """The notebooks that write a stored table (from the manifest), as words."""
+    stems = producers(f"tables/{name}")
+    return "?" if not stems else stems[0] if len(stems) == 1 else f"{', '.join(stems[:-1])} and {stems[-1]}"
 
 
 def load(name: str, preset: str) -> tuple[pd.DataFrame, dict]:
     """A stored table and its sidecar (preset, seeds, commit); :class:`MissingResult` otherwise."""
     path = tables_dir(preset) / f"{name}.csv"
     if not path.exists():
-        raise MissingResult(f"{name} is not in {path.parent}: run notebook(s) {MAKERS.get(name, '?')} "
+        raise MissingResult(f"{name} is not in {path.parent}: run notebook(s) {makers(name)} "
                             f"at preset {preset!r} first (`w2s reproduce --preset {preset} --only '<name>'`)")
     sidecar = path.with_suffix(".json")
     return pd.read_csv(path), json.loads(sidecar.read_text()) if sidecar.exists() else {}
@@ -43,11 +45,11 @@ def load(name: str, preset: str) -> tuple[pd.DataFrame, dict]:
 def status(preset: str) -> pd.DataFrame:
     """Which stored results exist, with their rows and seeds, and which notebook makes each."""
     rows = []
-    for name, maker in MAKERS.items():
+    for name in NEEDED:
         path = tables_dir(preset) / f"{name}.csv"
         meta = json.loads(path.with_suffix(".json").read_text()) if path.with_suffix(".json").exists() else {}
         rows.append({"result": name, "present": path.exists(), "rows": meta.get("rows"),
-                     "seeds": meta.get("seeds"), "made by": maker})
+                     "seeds": meta.get("seeds"), "made by": makers(name)})
     return pd.DataFrame(rows)
 
 
@@ -60,33 +62,15 @@ class Figure:
 
 
 def _fig1(t):
-    from .plotting import pgr_vs_size_by_method
-    return pgr_vs_size_by_method(t)
+    return figures.pgr_vs_size_by_method(t)
 
 
 def _fig2(t):
-    from .plotting import accuracy_vs_size
-    return accuracy_vs_size(t[t["weak_size"].notna()])
+    return figures.accuracy_vs_size(t[t["weak_size"].notna()])
 
 
 def _fig3(t):
-    from .plotting import agreement_vs_size
-    return agreement_vs_size(t[t["weak_size"].notna()])
-
-
-def _fig4(t):
-    from .analyses.saliency import plot_concept_saliency
-    return plot_concept_saliency(t)
-
-
-def _fig5(t):
-    from .plotting import error_types
-    return error_types(t)
-
-
-def _overfitting(t):
-    from .analyses.overfitting import plot_overfitting
-    return plot_overfitting(t)
+    return figures.agreement_vs_size(t[t["weak_size"].notna()])
 
 
 FIGURES = (
@@ -107,14 +91,14 @@ FIGURES = (
     Figure("fig4_concept_saliency", "concept_saliency_summary",
            "Figure 4. Concept saliency: accuracy of linear probes for four concepts on the strong model's "
            "representations before training, after weak-to-strong training and after ceiling training "
-           "(probes trained and scored on disjoint items; bars: 95 % CI over seeds).", _fig4),
+           "(probes trained and scored on disjoint items; bars: 95 % CI over seeds).", figures.plot_concept_saliency),
     Figure("fig5_error_types", "error_types",
            "Figure 5. The aligned student's test errors by type (poor quote selection, evidence "
            "extraction, overfitting to weak labels, other), each attributed by the stated rule of "
-           "notebook 07; bars: 95 % CI over seeds.", _fig5),
+           "notebook 07; bars: 95 % CI over seeds.", figures.error_types),
     Figure("fig_overfitting", "overfitting_curve",
            "Overfitting over training: the baseline student's test accuracy against training steps, with "
-           "the step that early stopping on weak-labelled val picks marked.", _overfitting),
+           "the step that early stopping on weak-labelled val picks marked.", figures.plot_overfitting),
 )
 
 
@@ -125,8 +109,6 @@ def caption(fig: Figure, meta: dict) -> str:
 
 def draw(fig: Figure, preset: str):
     """Redraw one figure from its stored table and save it; returns (figure, caption)."""
-    from .saving import save_figure
-
     table, meta = load(fig.table, preset)
     drawn = fig.draw(table)
     save_figure(drawn, fig.name, preset=preset, seeds=meta.get("seeds", []), tables=[fig.table])

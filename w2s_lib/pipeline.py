@@ -14,9 +14,9 @@ the partner rung or method, so they are trained once and reused by every student
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -24,46 +24,13 @@ import pandas as pd
 from . import metrics
 from .data.registry import get_task, pool_stamp
 from .data.splits import Splits, make_splits, sizes_for_preset, working_universe
-from .models.ladder import Rung, check_available, get_ladder
-from .progress import progress
+from .models.ladder import Rung
 from .store import Artifact, ArtifactSpec, ArtifactStore, default_store
 from .training.probe import ProbeConfig
-from .training.seeding import train_threads
+from .seeding import train_threads
 
 PIPELINE_VERSION = 2
 FITTED_PROBE = "_probe"  # where fit_and_label hands back a view probe, to be stored with its labels
-
-
-@dataclass(frozen=True)
-class Method:
-    """How a student learns from weak labels: the loss and its options."""
-
-    name: str
-    loss: str
-    loss_options: dict = field(default_factory=dict)
-    description: str = ""
-    kind: str = "loss"   # "loss": a student trained with ``loss``; "bootstrap", "generative": see w2s_methods
-
-
-METHODS: dict[str, Method] = {
-    "baseline": Method("baseline", "xent", description="naive finetuning on the weak soft labels"),
-    "aux_conf": Method("aux_conf", "aux_conf", {"schedule": "paper"},
-                       description="auxiliary confidence loss (α → 0.75 over the first 20 % of steps)"),
-    "aux_conf_openai": Method("aux_conf_openai", "aux_conf", {"schedule": "openai"},
-                              description="auxiliary confidence loss, OpenAI code schedule (0.5, jump at 10 %)"),
-    "bootstrap": Method("bootstrap", "xent", kind="bootstrap",
-                        description="a chain weak → intermediate rung(s) → strong, each step labelling the next "
-                                    "step's fresh part of B"),
-    "generative": Method("generative", "xent", kind="generative",
-                         description="the strong rung first trains with its own LM objective (masked LM for "
-                                     "encoders) on the task's unlabelled inputs, test excluded"),
-}
-
-
-def get_method(name: str) -> Method:
-    if name not in METHODS:
-        raise KeyError(f"unknown method {name!r}; accepted: {', '.join(METHODS)}")
-    return METHODS[name]
 
 
 def corpus_for(task: str) -> str:
@@ -96,8 +63,6 @@ class TaskData:
 
     def with_splits(self, **frames: pd.DataFrame) -> "TaskData":
         """The same task with some splits replaced (e.g. B cut into the parts of a bootstrap chain)."""
-        from dataclasses import replace
-
         return TaskData(self.task, self.kind, replace(self.splits, **frames), self.universe, self.view)
 
     @functools.cached_property
@@ -236,12 +201,12 @@ def _finetune_and_label(rung, data, train_split, targets, *, seed, loss, loss_op
 
 # ----------------------------------------------------------------------------- roles as artifacts
 
-def _labels_frame(data: TaskData, probs: dict[str, np.ndarray]) -> pd.DataFrame:
+def labels_frame(data: TaskData, probs: dict[str, np.ndarray]) -> pd.DataFrame:
     return pd.concat([pd.DataFrame({"id": data.splits[s]["id"].to_numpy(), "split": s, "prob": p})
                       for s, p in probs.items()], ignore_index=True)
 
 
-def _model_artifact(role: str, rung: Rung, data: TaskData, seed: int, train_split: str, targets_fn,
+def model_artifact(role: str, rung: Rung, data: TaskData, seed: int, train_split: str, targets_fn,
                     *, ground_truth: tuple[str, ...] = (), loss: str = "xent", loss_options: dict | None = None,
                     select: str = "last", supervisor: Artifact | None = None,
                     store: ArtifactStore | None = None) -> Artifact:
@@ -266,8 +231,25 @@ def _model_artifact(role: str, rung: Rung, data: TaskData, seed: int, train_spli
         probe = probs.pop(FITTED_PROBE, None)
         if probe is not None:
             probe.save(tmp / "probe.npz")
-        _labels_frame(data, probs).to_parquet(tmp / "labels.parquet", index=False)
+        labels_frame(data, probs).to_parquet(tmp / "labels.parquet", index=False)
         return {"rung": rung.name, "n_train": len(targets)}
+
+    return store.get_or_build(spec, build)
+
+
+def labels_artifact(role: str, config: dict, data: TaskData, seed: int, probs: Callable[[], dict],
+                    inputs: Sequence[str] = (), ground_truth: Sequence[str] = (),
+                    store: ArtifactStore | None = None) -> Artifact:
+    """Soft labels that come from something other than a trained rung (a zero-shot scorer, a jury
+    of judges), stored like a model's so that they can supervise a student. ``ground_truth``:
+    the splits whose labels went into them (A for judges trained on it)."""
+    store = store or default_store()
+    spec = ArtifactSpec("model_labels", PIPELINE_VERSION, {"role": role, "task": data.task, **config},
+                        inputs=tuple(inputs), splits=data.splits.fingerprint(labels=ground_truth), seed=seed)
+
+    def build(tmp: Path) -> dict:
+        labels_frame(data, probs()).to_parquet(tmp / "labels.parquet", index=False)
+        return {"role": role}
 
     return store.get_or_build(spec, build)
 
@@ -288,13 +270,13 @@ def read_labels(art: Artifact, split: str) -> pd.Series:
 
 def weak_supervisor(rung: Rung, data: TaskData, seed: int, store=None) -> Artifact:
     """Trained on ground truth of A (the only split whose labels it sees)."""
-    return _model_artifact("weak", rung, data, seed, "A",
+    return model_artifact("weak", rung, data, seed, "A",
                            lambda: (data.labels("A").astype(np.float32), None), ground_truth=("A",), store=store)
 
 
 def strong_ceiling(rung: Rung, data: TaskData, seed: int, store=None) -> Artifact:
     """Trained on ground truth of B: the best the strong rung can do with these examples."""
-    return _model_artifact("ceiling", rung, data, seed, "B",
+    return model_artifact("ceiling", rung, data, seed, "B",
                            lambda: (data.labels("B").astype(np.float32), None), ground_truth=("B",), store=store)
 
 
@@ -313,10 +295,11 @@ def student_targets(data: TaskData, supervisor: Artifact) -> tuple[np.ndarray, n
             probs.loc[data.splits.val["id"]].to_numpy(np.float32))
 
 
-def w2s_student(rung: Rung, data: TaskData, seed: int, supervisor: Artifact, method: Method,
+def w2s_student(rung: Rung, data: TaskData, seed: int, supervisor: Artifact, method,
                 select: str = "last", store=None) -> Artifact:
-    """The strong rung trained on the supervisor's labels of B (never on B's ground truth)."""
-    return _model_artifact("student", rung, data, seed, "B", lambda: student_targets(data, supervisor),
+    """The strong rung trained on the supervisor's labels of B (never on B's ground truth), with
+    ``method``'s loss (a :class:`w2s_lib.methods.Method`: its ``loss`` and ``loss_options``)."""
+    return model_artifact("student", rung, data, seed, "B", lambda: student_targets(data, supervisor),
                            loss=method.loss, loss_options=method.loss_options, select=select,
                            supervisor=supervisor, store=store)
 
@@ -342,50 +325,3 @@ def evaluate_run(data: TaskData, weak: Artifact, student: Artifact, ceiling: Art
             "student_auroc": metrics.auroc(p_student, y), "ceiling_auroc": metrics.auroc(p_ceiling, y),
             "agreement": agree["agreement"], "agreement_weak_correct": agree["agreement_weak_correct"],
             "agreement_weak_wrong": agree["agreement_weak_wrong"], "n_test": len(y)}
-
-
-def rung_pairs(rungs: Sequence[Rung], pairs: str) -> list[tuple[Rung, Rung]]:
-    """``all``: every weak < strong pair; ``to_largest``: every rung supervising the largest."""
-    if pairs == "all":
-        return [(w, s) for i, w in enumerate(rungs) for s in rungs[i + 1:]]
-    if pairs == "to_largest":
-        return [(w, rungs[-1]) for w in rungs[:-1]]
-    if pairs == "adjacent":
-        return list(zip(rungs[:-1], rungs[1:]))
-    raise ValueError(f"unknown pairs {pairs!r}; accepted: all, to_largest, adjacent")
-
-
-def run_grid(tasks: Iterable[str], ladder: str, seeds: Iterable[int], preset: str,
-             methods: Iterable[str] = ("baseline",), pairs: str = "all", select: str = "last",
-             store: ArtifactStore | None = None, lm_steps: int | None = None) -> pd.DataFrame:
-    """One tidy row per (task, method, weak, strong, seed); every model comes from the store.
-    ``lm_steps``: the LM finetuning budget of the ``generative`` method (its default otherwise)."""
-    store = store or default_store()
-    rungs = get_ladder(ladder)
-    check_available(rungs)  # e.g. a hub ladder offline: fail now, not after the first model trained
-    size = {r.name: r.non_embedding_params() for r in rungs}
-    jobs = [(t, s) for t in tasks for s in seeds]
-    rows = []
-    for task, seed in progress(jobs, desc="tasks x seeds", leave=True):
-        data = task_data(task, preset, seed)
-        grid = rung_pairs(rungs, pairs)
-        # only the rungs the chosen pairs need: each weak supervisor and ceiling once
-        weak = {w.name: weak_supervisor(w, data, seed, store) for w in {w.name: w for w, _ in grid}.values()}
-        ceiling = {s.name: strong_ceiling(s, data, seed, store) for s in {s.name: s for _, s in grid}.values()}
-        for method in methods:
-            m = get_method(method)
-            for w, s in grid:
-                common = {"domain": get_task(task).domain, "task": task, "method": method,
-                          "weak_model": w.name, "strong_model": s.name, "weak_size": size[w.name],
-                          "strong_size": size[s.name], "seed": seed}
-                if m.kind == "loss":
-                    student = w2s_student(s, data, seed, weak[w.name], m, select, store)
-                    rows.append({**common, **evaluate_run(data, weak[w.name], student, ceiling[s.name])})
-                    continue
-                from . import w2s_methods
-
-                result = w2s_methods.run_method(m, rungs, w, s, data, seed, weak[w.name], ceiling[s.name],
-                                                select=select, store=store, lm_steps=lm_steps)
-                if result is not None:  # e.g. bootstrapping a pair with no rung between
-                    rows.append({**common, **result})
-    return pd.DataFrame(rows)

@@ -2,16 +2,18 @@
 
 Parameters are validated for all notebooks before the first one starts, so a typo in a
 params file costs nothing. Each notebook runs in a process of its own; up to ``jobs`` run side
-by side, a notebook starting once those it needs (:data:`AFTER`) have finished. A failing
+by side, a notebook starting once those it needs (:mod:`w2s_lib.manifest`) have finished. A failing
 notebook does not stop the run: each failure is recorded with its notebook, cell and error, and
 the exit status is non-zero if any failed. Rerunning after an interruption is cheap because
 every expensive step is in the store.
 """
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -22,8 +24,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import ConfigError, check_params_file, notebook_parameters, read_params_file
+from .config import ConfigError
+from .parameters import check_params_file, notebook_parameters, read_params_file
 from .devices import device_problems
+from .manifest import prerequisites, read_tables
 from .paths import NOTEBOOKS_DIR, PARAMS_DIR, build_dir, results_dir
 from .progress import PROGRESS_ENV
 
@@ -119,6 +123,10 @@ def _validated_plan(preset: str | None, params: str | Path | None, only: str | N
         for key in sorted(unknown):
             problems.append(f"{path}: {book.stem}: key {key!r} is not a parameter of the notebook")
         plan[book] = values
+    if not problems:  # a hub model or dataset neither cached nor reachable: say so now, not in a notebook
+        from .hub_access import missing_from_hub
+
+        problems = missing_from_hub({b.stem: v for b, v in plan.items()}, fetch_file=params or os.path.relpath(path))
     if problems:
         raise ConfigError(problems)
     return path, data, plan
@@ -212,31 +220,6 @@ def _exit_on_term(signum, frame) -> None:
 
 # ----------------------------------------------------------------------------- side by side
 
-# What must finish before a notebook starts, beyond what the store already guarantees (it locks
-# each artifact, so notebooks running side by side build it once and share it). Each entry says why.
-AFTER = {
-    "00_overview": (),
-    "01_data": (),
-    # 06 debates with the embeddings and judges 05 builds; 07's jury trains on 06's transcripts;
-    # all three add rows to the framework tables, which keep the notebooks' order
-    "06_debate": ("05_facilitation",),
-    "07_alignment": ("05_facilitation", "06_debate"),
-    # reads runs_nlp, runs_chess and runs_rm
-    "08_analyses": ("02_nlp_w2s", "03_chess_w2s", "04_reward_modeling_w2s"),
-}
-LAST = ("09_paper",)   # reads every table and figure
-FIRST = "01_data"      # the data first: every other notebook reads its pools
-
-
-def prerequisites(stem: str, planned: list[str]) -> set[str]:
-    """The notebooks of this run that must finish before ``stem`` starts."""
-    earlier = planned[: planned.index(stem)]
-    if stem in LAST:
-        return set(earlier)
-    needs = set(AFTER.get(stem, (FIRST,)))
-    return {s for s in needs if s in earlier}
-
-
 def chain_lengths(needs: dict[str, set[str]], seconds: dict[str, float]) -> dict[str, float]:
     """For each notebook, the longest run of notebooks that cannot start before it ends (itself
     included), in expected seconds: starting the longest chains first keeps every worker busy."""
@@ -254,7 +237,9 @@ def chain_lengths(needs: dict[str, set[str]], seconds: dict[str, float]) -> dict
 class NotebookJob:
     """One notebook executing through papermill in a child process (``python -m w2s_lib.runner``),
     with its own progress file and, when notebooks run side by side, its share of the CPU threads.
-    Its output goes to ``build/<params>/<notebook>.log``."""
+    Its output goes to ``build/<params>/<notebook>.log``. The child holds the read end of a pipe
+    whose write end only this process holds, its lifeline: when this process closes it or dies,
+    however it dies, the child stops its kernel and ends (:func:`_stop_when_the_runner_is_gone`)."""
 
     def __init__(self, label: str, book: Path, out_dir: Path, values: dict, estimate: float | None,
                  threads: int | None, inputs: str):
@@ -269,10 +254,16 @@ class NotebookJob:
         if threads is not None:
             env.setdefault("OMP_NUM_THREADS", str(threads))
         self._log = open(out_dir / f"{book.stem}.log", "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "w2s_lib.runner", str(book), str(self.executed), str(NOTEBOOKS_DIR),
-             json.dumps(values, default=str), str(self._failure_file)],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        lifeline_read, lifeline_write = os.pipe()  # not inherited by the other children (close_fds)
+        self._lifeline = open(lifeline_write, "wb", buffering=0)  # noqa: SIM115 - closed by poll() or stop()
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "w2s_lib.runner", str(book), str(self.executed), str(NOTEBOOKS_DIR),
+                 json.dumps(values, default=str), str(self._failure_file), str(lifeline_read)],
+                env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                pass_fds=(lifeline_read,))
+        finally:
+            os.close(lifeline_read)
         self.wall = 0.0
 
     def poll(self) -> int | None:
@@ -282,6 +273,7 @@ class NotebookJob:
             self.status.poll()
         else:
             self._log.close()
+            self._lifeline.close()
         return code
 
     def failure(self) -> NotebookFailure | None:
@@ -296,7 +288,10 @@ class NotebookJob:
                                                      f"(output: {self._log.name})")
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
+        self._lifeline.close()  # the child stops its kernel and ends; SIGTERM and SIGKILL are fallbacks
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
             self.proc.terminate()
             try:
                 self.proc.wait(10)
@@ -312,9 +307,11 @@ KERNEL_START_ATTEMPTS = 3
 
 def _execute_one(argv: list[str]) -> int:
     """Child side of :class:`NotebookJob`: run one notebook, write its failure (if any) as JSON."""
+    book, executed, cwd, values, failure_file, *lifeline = argv
+    if lifeline:
+        _stop_when_the_runner_is_gone(int(lifeline[0]))
     import papermill
 
-    book, executed, cwd, values, failure_file = argv
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
         try:
             papermill.execute_notebook(book, executed, parameters=json.loads(values), cwd=cwd, progress_bar=False,
@@ -334,13 +331,60 @@ def _execute_one(argv: list[str]) -> int:
     return 1
 
 
+def _stop_when_the_runner_is_gone(lifeline: int) -> None:
+    """Watch, in a thread, the pipe whose write end only the runner holds: reading it gives EOF once
+    the runner closes it (:meth:`NotebookJob.stop`) or dies in any way, SIGKILL and the OOM killer
+    included. Then stop this notebook's kernel and end, rather than compute for minutes beside a
+    restarted run. A changed parent pid counts too, in case a process forked from the runner holds
+    the write end. (Not ``PR_SET_PDEATHSIG``: Linux only, and its signal could end this process
+    before it stops the kernel's process group.)"""
+    runner_pid = os.getppid()
+
+    def watch() -> None:
+        while True:
+            readable, _, _ = select.select([lifeline], [], [], 1.0)
+            if readable and not os.read(lifeline, 1):
+                break  # EOF: the runner closed its end, or died
+            if os.getppid() != runner_pid:
+                break  # reparented: the runner died
+        try:
+            print("the runner stopped or died: stopping this notebook's kernel", flush=True)
+            _stop_started_processes()
+        finally:
+            os._exit(1)
+
+    threading.Thread(target=watch, name="w2s-runner-lifeline", daemon=True).start()
+
+
+def _stop_started_processes(grace_s: float = 2.0) -> None:
+    """End the processes this one started, and what they started: jupyter_client starts each kernel
+    in a session of its own, so it is not in this process's group, and it must be stopped by its
+    own group (which also holds whatever the notebook started). SIGTERM, then SIGKILL."""
+    import psutil  # a dependency of accelerate
+
+    kids = psutil.Process().children()
+    groups = set()
+    for kid in kids:
+        with contextlib.suppress(OSError):
+            groups.add(os.getpgid(kid.pid))
+    groups.discard(os.getpgrp())  # never this process's own group
+
+    def send(sig: int) -> None:
+        for group in groups:
+            with contextlib.suppress(OSError):
+                os.killpg(group, sig)
+        for kid in kids:
+            with contextlib.suppress(psutil.Error):
+                kid.send_signal(sig)
+
+    send(signal.SIGTERM)
+    psutil.wait_procs(kids, timeout=grace_s)
+    send(signal.SIGKILL)
+
+
 # ----------------------------------------------------------------------------- up to date
 
 UP_TO_DATE = "up_to_date.json"
-# stored tables a notebook reads besides the store (the others only write theirs)
-# (08 reads exactly the runs tables of analyses.imitation.RUNS_TABLES, written by the notebooks it
-# waits for in AFTER; runs_framework, which 05 and 07 rewrite while 08 may be running, is not one)
-READS = {"08_analyses": ("runs_nlp.csv", "runs_chess.csv", "runs_rm.csv"), "09_paper": ("*.csv",)}
 _ENV_INPUTS = ("W2S_TRAIN_THREADS", "W2S_DEVICE", "W2S_TASK_PATH", "W2S_HUB_FIXTURES", "PYTHONHASHSEED")
 
 
@@ -380,7 +424,7 @@ def notebook_inputs(book: Path, values: dict, results: Path) -> str:
         h.update(f"{f}:{remembered_sha256(f)}".encode())
     for var in _ENV_INPUTS:
         h.update(f"{var}={os.environ.get(var, '')}".encode())
-    for pattern in READS.get(book.stem, ()):
+    for pattern in read_tables(book.stem):  # stored tables it reads besides the store (manifest)
         for f in sorted((results / "tables").glob(pattern)):
             h.update(f"{f.name}:{hashlib.sha256(f.read_bytes()).hexdigest()}".encode())
     return h.hexdigest()

@@ -240,7 +240,7 @@ class ArtifactStore:
     def _get_or_build_together(self, spec: ArtifactSpec, build: Callable[[Path], dict | None]) -> Artifact:
         """Under ``accelerate launch`` / ``torchrun`` every process runs the same build (training is
         data-parallel across them); the first process stores the result, the others drop theirs."""
-        from .training.engine import make_accelerator
+        from .devices import make_accelerator
 
         accelerator = make_accelerator()
         accelerator.wait_for_everyone()

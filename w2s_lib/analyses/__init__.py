@@ -7,15 +7,13 @@
 * :mod:`~w2s_lib.analyses.overfitting` — test accuracy of the W2S student over training, and
   the epoch that early stopping on weak-labelled val picks.
 
-Each returns tidy tables; each also has one function that draws its figure from those tables.
+Each returns tidy per-run rows; their summaries are built in :mod:`w2s_lib.tables`, their figures
+drawn in :mod:`w2s_lib.figures` and their sentences written in :mod:`w2s_lib.findings`.
 """
 from __future__ import annotations
 
-from .saliency import (CONCEPTS, MODEL_STATES, concept_saliency, plot_concept_saliency,
-                               saliency_sentences, summarize_saliency)
-from .imitation import RUNS_TABLES, imitation_sentences, imitation_table, read_runs
-from .overfitting import overfitting_curve, plot_overfitting
+from .imitation import read_runs
+from .overfitting import overfitting_curve
+from .saliency import CONCEPTS, MODEL_STATES, concept_saliency
 
-__all__ = ["CONCEPTS", "MODEL_STATES", "RUNS_TABLES", "concept_saliency", "imitation_sentences", "imitation_table",
-           "overfitting_curve", "plot_concept_saliency", "plot_overfitting", "read_runs", "saliency_sentences",
-           "summarize_saliency"]
+__all__ = ["CONCEPTS", "MODEL_STATES", "concept_saliency", "overfitting_curve", "read_runs"]

@@ -36,12 +36,10 @@ from ..progress import progress
 from ..store import Artifact, ArtifactSpec, ArtifactStore, default_store
 from ..training.features import texts_fingerprint
 from ..training.probe import ProbeConfig, train_probe
-from ..training.seeding import torch_threads, train_threads
+from ..seeding import torch_threads, train_threads
 
 CONCEPTS = ("concept_sentiment", "concept_genre", "concept_intensity", "concept_controversy")
 MODEL_STATES = ("before", "w2s", "ceiling")
-STATE_LABELS = {"before": "before training", "w2s": "after W2S training", "ceiling": "after ceiling training"}
-STATE_COLORS = {"before": "#BBBBBB", "w2s": "#0072B2", "ceiling": "#000000"}  # W2S: the baseline's colour
 FINETUNE_VERSION = 1
 REPS_VERSION = 1
 
@@ -274,81 +272,3 @@ def concept_saliency(task: str, ladder: str, seeds: Sequence[int], preset: str,
 
 # ----------------------------------------------------------------------------- summaries
 
-def summarize_saliency(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """One row per (concept, model_state): mean probe accuracy over seeds with its bootstrap CI, and
-    the change from ``before`` (per-seed paired differences, in accuracy units) with its CI."""
-    rows = []
-    for (concept, state), group in runs.groupby(["concept", "model_state"], sort=False):
-        acc = metrics.bootstrap_ci(group.sort_values("seed")["probe_acc"], level)
-        before = runs[(runs["concept"] == concept) & (runs["model_state"] == "before")].set_index("seed")["probe_acc"]
-        paired = group.set_index("seed")["probe_acc"] - before.reindex(group["seed"]).to_numpy()
-        change = metrics.bootstrap_ci(paired.sort_index().to_numpy(), level)
-        rows.append({"concept": concept, "model_state": state, "n_seeds": int(group["seed"].nunique()),
-                     "probe_acc": acc.mean, "probe_acc_ci_low": acc.low, "probe_acc_ci_high": acc.high,
-                     "change_from_before": change.mean, "change_ci_low": change.low, "change_ci_high": change.high})
-    out = pd.DataFrame(rows)
-    order = {s: i for i, s in enumerate(MODEL_STATES)}
-    concepts = list(dict.fromkeys(runs["concept"]))
-    return out.sort_values(["concept", "model_state"], key=lambda c: c.map(
-        {n: i for i, n in enumerate(concepts)} if c.name == "concept" else order)).reset_index(drop=True)
-
-
-def _change_phrase(row: pd.Series) -> str:
-    """'rose 6.3 points, 95 % CI +5.0 to +7.0', 'fell …', or a change within noise, from the numbers."""
-    points = 100 * row["change_from_before"]
-    low, high = 100 * row["change_ci_low"], 100 * row["change_ci_high"]
-    if np.isnan(low):
-        return f"{points:+.1f} points; one seed, so no interval and no claim"
-    interval = f"95 % CI {low:+.1f} to {high:+.1f}"
-    if low > 0:
-        return f"rose {points:.1f} points, {interval}"
-    if high < 0:
-        return f"fell {-points:.1f} points, {interval}"
-    return f"{points:+.1f} points, within noise: {interval}"
-
-
-def saliency_sentences(summary: pd.DataFrame) -> list[str]:
-    """One sentence per concept on what W2S (and ceiling) training changed, from the numbers."""
-    out = []
-    for concept, part in summary.groupby("concept", sort=False):
-        s = part.set_index("model_state")
-        text = (f"{concept.removeprefix('concept_')}: probe accuracy {s.loc['before', 'probe_acc']:.3f} before "
-                f"training; {s.loc['w2s', 'probe_acc']:.3f} after W2S training ({_change_phrase(s.loc['w2s'])})")
-        if "ceiling" in s.index:
-            text += (f"; {s.loc['ceiling', 'probe_acc']:.3f} after ceiling training "
-                     f"({_change_phrase(s.loc['ceiling'])})")
-        out.append(text + ".")
-    return out
-
-
-def plot_concept_saliency(summary: pd.DataFrame, runs: pd.DataFrame | None = None, title: str = ""):
-    """Figure 4: probe accuracy per concept (groups) and model state (bars; whiskers: 95 % CI over
-    seeds; dots: single seeds when ``runs`` is given); chance (0.5) dotted."""
-    import matplotlib.pyplot as plt
-
-    from ..plotting import finish_axes
-    from ..style import use_style
-
-    use_style()
-    concepts = list(dict.fromkeys(summary["concept"]))
-    states = [s for s in MODEL_STATES if s in set(summary["model_state"])]
-    fig, ax = plt.subplots(figsize=(1.2 + 1.5 * len(concepts), 3.4))
-    width = 0.8 / len(states)
-    for j, state in enumerate(states):
-        part = summary[summary["model_state"] == state].set_index("concept").reindex(concepts)
-        x = np.arange(len(concepts)) + (j - (len(states) - 1) / 2) * width
-        acc = part["probe_acc"].to_numpy()
-        err = np.vstack([acc - part["probe_acc_ci_low"].to_numpy(), part["probe_acc_ci_high"].to_numpy() - acc])
-        ax.bar(x, acc, width * 0.92, color=STATE_COLORS[state], label=STATE_LABELS[state],
-               yerr=np.nan_to_num(np.clip(err, 0, None)), error_kw={"lw": 0.8, "capsize": 2})
-        if runs is not None:
-            for i, concept in enumerate(concepts):
-                seeds = runs[(runs["concept"] == concept) & (runs["model_state"] == state)]["probe_acc"]
-                ax.scatter(np.full(len(seeds), x[i]), seeds, s=6, color="#E69F00", zorder=3, lw=0)
-    ax.axhline(0.5, color="black", lw=0.8, ls=":")
-    ax.set_xticks(np.arange(len(concepts)), [c.removeprefix("concept_") for c in concepts])
-    low = float(np.nanmin(summary["probe_acc_ci_low"].fillna(summary["probe_acc"])))
-    ax.set_ylim(max(0.0, min(0.45, low - 0.05)), 1.0)
-    ax.set_ylabel("linear-probe accuracy (test)")
-    ax.legend(fontsize=7, loc="upper right", ncol=len(states))
-    return finish_axes(fig, ax, title)

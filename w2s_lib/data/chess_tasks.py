@@ -23,8 +23,8 @@ import pandas as pd
 from ..paths import RESOURCES_DIR
 from .chess_format import format_chess_binary, format_chess_move_line, format_chess_prompt
 from .chess_puzzles import GAMES_FILE, PUZZLES_FILE, game_positions, position_key, read_metadata
-from .registry import TaskSpec, register_task
-from .splits import test_pool_mask
+from .task_spec import TaskSpec, register_task
+from .split_rules import test_pool_mask
 
 CHESS_TASKS = ("chess_puzzles", "chess_puzzles_gen", "rm_chess_moves")
 _FEN_LINE = re.compile(r"^FEN: (.+)$", re.MULTILINE)

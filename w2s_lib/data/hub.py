@@ -19,7 +19,6 @@ downloads the whole split once into its cache; the cap bounds the formatting wor
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -29,8 +28,9 @@ from typing import TYPE_CHECKING
 import chess
 import pandas as pd
 
+from ..fingerprint import stable_unit
 from .chess_format import format_chess_binary, format_chess_prompt
-from .registry import TaskSpec, register_task
+from .task_spec import TaskSpec, register_task
 
 if TYPE_CHECKING:
     import datasets
@@ -118,22 +118,21 @@ def split_row_ids(raw: pd.DataFrame) -> list[str]:
 # --------------------------------------------------------------------------- stable choices
 
 
-def stable_unit(salt: str, example_id: str) -> float:
+def _unit(salt: str, example_id: str) -> float:
     """A number in [0, 1) fixed by (salt, id): our replacement for Burns' seeded ``rng``."""
-    digest = hashlib.sha1(f"w2s-hub:{salt}:{example_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+    return stable_unit("w2s-hub", salt, example_id, sep=":")
 
 
 def stable_label(salt: str, example_id: str) -> int:
     """0 or 1 with equal odds, fixed by (salt, id)."""
-    return int(stable_unit(salt + ":label", example_id) < 0.5)
+    return int(_unit(salt + ":label", example_id) < 0.5)
 
 
 def stable_pick(salt: str, example_id: str, options: list) -> object:
     """One of ``options``, fixed by (salt, id)."""
     if not options:
         raise ValueError(f"nothing to pick from for example {example_id!r} ({salt})")
-    return options[int(stable_unit(salt + ":pick", example_id) * len(options))]
+    return options[int(_unit(salt + ":pick", example_id) * len(options))]
 
 
 # --------------------------------------------------------------------------- NLP tasks

@@ -20,15 +20,15 @@ random choice is a salted hash of ids, so pools are identical on every machine.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from ..fingerprint import stable_unit
 from ..paths import RESOURCES_DIR
-from .registry import TaskSpec, register_task
-from .splits import TEST_POOL_FRACTION, id_hash01
+from .task_spec import TaskSpec, register_task
+from .split_rules import TEST_POOL_FRACTION, id_hash01
 
 SNIPPETS_FILE = RESOURCES_DIR / "vader_snippets.parquet"
 SOURCE = "VADER ground truth (Hutto & Gilbert 2014), sdist of vaderSentiment==3.3.2 on PyPI"
@@ -47,17 +47,16 @@ PAIR_MIN_MARGIN = 1.0
 PAIR_SEARCH_WINDOW = 400  # partners tried per snippet, in hash order
 
 
-def stable_unit(*parts: str) -> float:
+def _unit(*parts: str) -> float:
     """A number in [0, 1) fixed by ``parts``: our seedless, machine-independent coin."""
-    digest = hashlib.sha1("\x1f".join(("vader",) + parts).encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+    return stable_unit("vader", *parts)
 
 
 def stable_index(n: int, *parts: str) -> int:
     """An index in ``range(n)`` fixed by ``parts``."""
     if n <= 0:
         raise ValueError(f"need a positive length to pick from, got {n}")
-    return min(int(stable_unit(*parts) * n), n - 1)
+    return min(int(_unit(*parts) * n), n - 1)
 
 
 def score_to_prob(score: float) -> float:
@@ -115,7 +114,7 @@ def balance_within(frame: pd.DataFrame, strata: Sequence[str] | pd.Series, salt:
     """Equal numbers of label 0 and 1 in every stratum: the larger class is cut to the
     smaller by a salted hash of the id; a stratum holding one class only is dropped."""
     keys = pd.Series(np.asarray(strata), index=frame.index)
-    order = pd.Series([stable_unit("balance", salt, i) for i in frame["id"]], index=frame.index)
+    order = pd.Series([_unit("balance", salt, i) for i in frame["id"]], index=frame.index)
     keep: list = []
     for _, rows in frame.groupby(keys, sort=False):
         per_label = [rows.index[rows["label"] == lab] for lab in (0, 1)]
@@ -202,7 +201,7 @@ def _pair_in_test_pool(task: str, pair_id: str) -> bool:
 def _pairs_in_group(group: pd.DataFrame, want_test: bool, task: str,
                     pairs_per_snippet: int) -> list[tuple[int, int]]:
     """Greedy pairing in hash order, in rounds: after round r no snippet is in more than r pairs."""
-    order = sorted(group.index, key=lambda r: stable_unit("pair-order", group.at[r, "id"]))
+    order = sorted(group.index, key=lambda r: _unit("pair-order", group.at[r, "id"]))
     ids = group["id"].to_dict()
     means = group["mean_rating"].to_dict()
     degree = dict.fromkeys(order, 0)
@@ -218,7 +217,7 @@ def _pairs_in_group(group: pd.DataFrame, want_test: bool, task: str,
                 first, second = sorted((row, other), key=lambda r: ids[r])
                 if (first, second) in made:
                     continue
-                heads = stable_unit("pair-side", ids[first], ids[second]) < 0.5
+                heads = _unit("pair-side", ids[first], ids[second]) < 0.5
                 a, b = (first, second) if heads else (second, first)
                 if _pair_in_test_pool(task, f"{ids[a]}|{ids[b]}") != want_test:
                     continue

@@ -29,7 +29,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..paths import REPO_ROOT
-from .registry import DOMAINS, KINDS, REQUIRED_COLUMNS, TaskSpec, register_task, registered_spec
+from .task_spec import DOMAINS, KINDS, REQUIRED_COLUMNS, TaskSpec, register_task, registered_spec
 
 TASK_PATH_ENV = "W2S_TASK_PATH"
 CARD_ORIGIN = "task card "

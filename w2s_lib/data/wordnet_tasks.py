@@ -2,7 +2,7 @@
 
 Registered (all ``micro``, offline): ``hypernym_qa``, ``gloss_topic``, ``definition_match``,
 ``rm_definitions`` and ``debate_wordnet``. Every random choice is a salted hash of source ids
-(:func:`stable_unit`, :func:`_by_hash`), so pools are identical on every machine and ids never
+(:func:`_unit`, :func:`_by_hash`), so pools are identical on every machine and ids never
 depend on row order.
 
 Leakage rules the builders keep:
@@ -21,7 +21,6 @@ Leakage rules the builders keep:
 from __future__ import annotations
 
 import functools
-import hashlib
 import zlib
 from collections import Counter
 from dataclasses import dataclass
@@ -29,8 +28,9 @@ from itertools import zip_longest
 
 import pandas as pd
 
-from .registry import TaskSpec, register_task
-from .splits import SplitSizes
+from ..fingerprint import stable_int, stable_unit
+from .task_spec import TaskSpec, register_task
+from .split_rules import SplitSizes
 from .wordnet_source import (HypernymGraph, definition_sentence, load_synsets, mentions,
                              normalize_words, noun_phrase)
 
@@ -66,14 +66,13 @@ _TAXONOMIC_OPENINGS = ("genus", "type genus", "a genus", "family", "a family", "
                        "phylum", "subphylum", "division", "a division", "tribe", "type species")
 
 
-def stable_unit(*parts: object) -> float:
-    """A number in [0, 1) fixed by ``parts``: the project's only source of randomness here."""
-    return _stable_int(*parts) / 2**64
+def _unit(*parts: object) -> float:
+    """A number in [0, 1) fixed by ``parts``: the only source of randomness here."""
+    return stable_unit("wordnet-tasks", *parts)
 
 
 def _stable_int(*parts: object) -> int:
-    digest = hashlib.sha1("\x1f".join(map(str, ("wordnet-tasks", *parts))).encode()).digest()
-    return int.from_bytes(digest[:8], "big")
+    return stable_int("wordnet-tasks", *parts)
 
 
 _MASK64 = (1 << 64) - 1
@@ -377,7 +376,7 @@ def sibling_pairs() -> list[tuple[str, str]]:
                     continue
                 used.update((a, partner))
                 used_definitions.update(definitions)
-                pairs.append((a, partner) if stable_unit("pair-role", a, partner) < 0.5
+                pairs.append((a, partner) if _unit("pair-role", a, partner) < 0.5
                              else (partner, a))
     return _by_hash(pairs, "pair-order")
 
@@ -397,7 +396,7 @@ def build_definition_match(lex: Lexicon, size: int = DEFINITION_MATCH_SIZE) -> p
     per_label = size // 2
     counts = {0: 0, 1: 0}
     for word_synset, near_miss in sibling_pairs():
-        label = int(stable_unit("defmatch-label", word_synset) < 0.5)
+        label = int(_unit("defmatch-label", word_synset) < 0.5)
         if counts[label] >= per_label:
             if min(counts.values()) >= per_label:
                 break
@@ -424,7 +423,7 @@ def build_rm_definitions(lex: Lexicon, size: int = RM_DEFINITIONS_SIZE) -> pd.Da
         word, pos_name = lex.word(word_synset), _pos_name(word_synset)
         correct = definition_answer(word, pos_name, lex.definition(word_synset))
         wrong = definition_answer(word, pos_name, lex.definition(near_miss))
-        label = int(stable_unit("rm-order", word_synset, near_miss) < 0.5)
+        label = int(_unit("rm-order", word_synset, near_miss) < 0.5)
         text_a, text_b = (correct, wrong) if label == 1 else (wrong, correct)
         rows.append({"id": f"{word_synset}|{near_miss}", "text_a": text_a, "text_b": text_b,
                      "label": label, "word": word, "synset_id": word_synset,
@@ -510,7 +509,7 @@ def _debate_item(lex: Lexicon, x: str) -> dict | None:
         if s in gold or mentions(sentence, x_word) or sentence in fillers or sentence in gold_sentences:
             continue
         fillers[sentence] = s
-    n_sentences = 5 + int(stable_unit("debate-len", x) * 4)  # 5..8
+    n_sentences = 5 + int(_unit("debate-len", x) * 4)  # 5..8
     kept = list(fillers)[:max(0, n_sentences - len(gold_sentences))]
     if len(gold_sentences) + len(kept) < 5 or lex.sentence(distractor) not in kept:
         return None
@@ -518,7 +517,7 @@ def _debate_item(lex: Lexicon, x: str) -> dict | None:
     passage_synsets = list(gold) + [fillers[sentence] for sentence in kept]
     question = debate_question(noun_phrase(x_word, lex.definition(x)))
     answer_distractor = lex.word(distractor)
-    label = int(stable_unit("debate-label", x) < 0.5)
+    label = int(_unit("debate-label", x) < 0.5)
     candidate = answer_lemma if label == 1 else answer_distractor
     return {"id": x, "passage": " ".join(sentences), "sentences": sentences, "question": question,
             "answer_correct": answer_lemma, "answer_distractor": answer_distractor,

@@ -11,11 +11,12 @@ with the judge's probability for each answer (:func:`w2s_lib.debate.experiment.d
 * :mod:`.transcripts` — what was said, as sharded artifacts; :mod:`.embeddings` — frozen unit embeddings;
 * :mod:`.trained_judges` — weak judges trained on A's transcripts; :mod:`.judges` — LM judges and
   the verdict parser;
-* :mod:`.experiment` — protocols over a task's splits and seeds, summaries; :mod:`.viewer` — HTML and widgets.
+* :mod:`.experiment` — protocols over a task's splits and seeds, per-run summaries (the protocols'
+  table is :func:`w2s_lib.tables.protocol_table`); :mod:`.viewer` — HTML and widgets.
 """
-from .experiment import debate, debate_setup, protocol_table, run_protocols, summarize
+from .experiment import debate, debate_setup, run_protocols, summarize
 from .items import DebateItem, items_from_frame
 from .protocols import PROTOCOL_NAMES, Protocol
 
-__all__ = ["debate", "debate_setup", "protocol_table", "run_protocols", "summarize", "DebateItem",
+__all__ = ["debate", "debate_setup", "run_protocols", "summarize", "DebateItem",
            "items_from_frame", "PROTOCOL_NAMES", "Protocol"]

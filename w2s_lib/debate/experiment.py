@@ -12,7 +12,6 @@ from typing import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .. import metrics
 from ..progress import progress
 from ..store import ArtifactSpec, ArtifactStore, default_store
 from .items import DebateItem, items_fingerprint
@@ -94,21 +93,6 @@ class ProtocolRun:
 
     def summary(self) -> dict:
         return {"protocol": self.protocol, "seed": self.seed, **summarize(self.records)}
-
-
-def protocol_table(runs: Sequence[ProtocolRun], level: float = 0.95) -> pd.DataFrame:
-    """One row per protocol: accuracy (mean over seeds, bootstrap CI), order effect, evidence."""
-    per_seed = pd.DataFrame([r.summary() for r in runs])
-    rows = []
-    for name, group in per_seed.groupby("protocol", sort=False):
-        ci = metrics.bootstrap_ci(group["acc"].to_numpy(), level=level)
-        row = {"variant": name, "n_seeds": len(group), "acc": ci.mean, "acc_ci_low": ci.low, "acc_ci_high": ci.high}
-        for column in ("acc_correct_first", "acc_correct_second", "order_effect", "gold_quoted_by_correct",
-                       "gold_quoted_by_wrong", "quotes_verified", "n_items"):
-            if column in group:
-                row[column] = float(group[column].mean())
-        rows.append(row)
-    return pd.DataFrame(rows)
 
 
 # ----------------------------------------------------------------------------- a task's protocols

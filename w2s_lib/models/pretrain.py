@@ -15,7 +15,7 @@ import numpy as np
 
 from ..progress import progress
 from ..store import ArtifactSpec, ArtifactStore, default_store
-from ..training.seeding import torch_threads, train_threads
+from ..seeding import torch_threads, train_threads
 from .ladder import Rung
 
 CORPORA = ("english", "chess")
@@ -140,8 +140,8 @@ def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = N
         from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
 
         from ..devices import resolve_device
-        from ..training.checkpoint import Checkpointer
-        from ..training.seeding import seed_everything
+        from ..checkpoint import Checkpointer
+        from ..seeding import seed_everything
 
         seed_everything(seed)
         tok_art, blocks_art = tokenizer_artifact(corpus, store), token_blocks_artifact(corpus, store)

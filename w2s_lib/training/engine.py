@@ -18,8 +18,9 @@ import torch
 
 from ..losses import make_loss, make_pairwise_loss
 from ..progress import progress
-from .checkpoint import Checkpointer
-from .seeding import seed_everything, torch_threads, train_threads
+from ..checkpoint import Checkpointer
+from ..devices import make_accelerator
+from ..seeding import seed_everything, torch_threads, train_threads
 
 Select = Literal["last", "weak_val"]
 
@@ -43,22 +44,6 @@ class TrainConfig:
             raise ValueError(f"select must be 'last' or 'weak_val', got {self.select!r}")
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ValueError("epochs and batch_size must be >= 1 and lr > 0")
-
-
-def make_accelerator():
-    """bf16 autocast on a GPU, plain fp32 on a CPU; multi-GPU through ``accelerate launch``."""
-    import os
-
-    from accelerate import Accelerator
-
-    from ..devices import resolve_device
-
-    device = resolve_device()  # W2S_DEVICE (default auto)
-    gpu = device.type == "cuda"
-    if gpu and device.index is not None and int(os.environ.get("WORLD_SIZE", "1")) == 1:
-        torch.cuda.set_device(device)  # accelerate trains on the current GPU: make it the one asked for
-    # cpu=True lets several CPU processes (torchrun / accelerate launch) train together over gloo
-    return Accelerator(mixed_precision="bf16" if gpu else "no", cpu=not gpu)
 
 
 class Encoded:
@@ -112,7 +97,7 @@ def _fit(model: torch.nn.Module, n: int, step_loss: Callable[[torch.nn.Module, l
          cfg: TrainConfig, evaluate: Callable[[], float] | None, desc: str, accelerator,
          lengths: np.ndarray | None = None) -> dict:
     """The shared loop: length-grouped shuffled batches, AdamW, cosine schedule, optional selection,
-    on :func:`~w2s_lib.training.seeding.train_threads` threads on a CPU."""
+    on :func:`~w2s_lib.seeding.train_threads` threads on a CPU."""
     with torch_threads(train_threads()):
         return _fit_steps(model, n, step_loss, cfg, evaluate, desc, accelerator, lengths)
 

@@ -38,7 +38,7 @@ def _extract(rung: Rung, corpus: str, texts: Sequence[str], all_layers: bool, st
     from ..devices import resolve_device
     from ..models.backbone import load_backbone, load_tokenizer_for
     from ..models.heads import pool
-    from .checkpoint import Checkpointer
+    from ..checkpoint import Checkpointer
     from .engine import Encoded
 
     device = resolve_device()  # W2S_DEVICE (default auto)

@@ -15,7 +15,7 @@ import torch
 
 from ..losses import make_loss, make_pairwise_loss, validated_targets
 from .engine import probability_rows
-from .seeding import seed_everything, torch_threads
+from ..seeding import seed_everything, torch_threads
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .paths import PACKAGE_DIR
 
-STYLE_FILE = PACKAGE_DIR / "style" / "w2s.mplstyle"
+STYLE_FILE = PACKAGE_DIR / "resources" / "w2s.mplstyle"
 
 # One colour per method or model role (colour-blind-safe Okabe–Ito palette; the ceiling is black).
 METHOD_COLORS: dict[str, str] = {
@@ -23,6 +23,10 @@ METHOD_COLORS: dict[str, str] = {
     "blind": "#999999",
     "oracle": "#000000",
 }
+
+# model states of figure 4 (concept saliency)
+STATE_LABELS = {"before": "before training", "w2s": "after W2S training", "ceiling": "after ceiling training"}
+STATE_COLORS = {"before": "#BBBBBB", "w2s": "#0072B2", "ceiling": "#000000"}  # W2S: the baseline's colour
 
 DOMAIN_TITLES = {"nlp": "NLP tasks", "chess": "Chess puzzles", "reward_modeling": "Reward modeling"}
 

@@ -1,4 +1,7 @@
-"""The weak-to-strong methods beyond the naive baseline, one documented function each.
+"""The weak-to-strong methods: how a strong student learns from its supervisor's labels.
+
+:data:`METHODS` names them all. The baseline and the auxiliary confidence loss are losses the
+pipeline's student trains with; the others have one documented function each:
 
 * :func:`aux_confidence_student` — the student's loss mixes the weak labels with its own hardened
   predictions (Burns et al. 2023, §4.3.2), so it can disagree with a confidently wrong supervisor;
@@ -8,24 +11,57 @@
   language-model objective (masked LM for encoders, next-token for decoders) on unlabelled task
   inputs, test excluded; weak-to-strong training then starts from it (Burns et al. §5.2.2).
 
-:func:`run_method` turns each into the row ``run_grid`` stores, scored on the same fixed test set
-and against the same original weak supervisor as the baseline.
+:func:`run_method` turns each into the row :func:`w2s_lib.grid.run_grid` stores, scored on the same
+fixed test set and against the same original weak supervisor as the baseline.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 
 from .models.ladder import Rung
-from .pipeline import (METHODS, Method, TaskData, corpus_for, evaluate_run, strong_ceiling, test_accuracy,
-                       w2s_student, weak_supervisor)
+from .pipeline import (TaskData, corpus_for, evaluate_run, strong_ceiling, test_accuracy, w2s_student,
+                       weak_supervisor)
 from .progress import progress
 from .store import Artifact, ArtifactSpec, ArtifactStore, default_store
-from .training.seeding import torch_threads, train_threads
+from .seeding import torch_threads, train_threads
+
+@dataclass(frozen=True)
+class Method:
+    """How a student learns from weak labels: the loss and its options."""
+
+    name: str
+    loss: str
+    loss_options: dict = field(default_factory=dict)
+    description: str = ""
+    kind: str = "loss"   # "loss": a student trained with ``loss``; "bootstrap", "generative": see w2s_methods
+
+
+METHODS: dict[str, Method] = {
+    "baseline": Method("baseline", "xent", description="naive finetuning on the weak soft labels"),
+    "aux_conf": Method("aux_conf", "aux_conf", {"schedule": "paper"},
+                       description="auxiliary confidence loss (α → 0.75 over the first 20 % of steps)"),
+    "aux_conf_openai": Method("aux_conf_openai", "aux_conf", {"schedule": "openai"},
+                              description="auxiliary confidence loss, OpenAI code schedule (0.5, jump at 10 %)"),
+    "bootstrap": Method("bootstrap", "xent", kind="bootstrap",
+                        description="a chain weak → intermediate rung(s) → strong, each step labelling the next "
+                                    "step's fresh part of B"),
+    "generative": Method("generative", "xent", kind="generative",
+                         description="the strong rung first trains with its own LM objective (masked LM for "
+                                     "encoders) on the task's unlabelled inputs, test excluded"),
+}
+
+
+def get_method(name: str) -> Method:
+    if name not in METHODS:
+        raise KeyError(f"unknown method {name!r}; accepted: {', '.join(METHODS)}")
+    return METHODS[name]
+
 
 GENERATIVE_VERSION = 1
 LM_STEPS = 120            # optimizer steps of LM finetuning (micro: about one pass over the inputs)
@@ -151,7 +187,7 @@ def _lm_finetune(rung: Rung, corpus: str, texts: Sequence[str], encoder: bool, s
 
     from .devices import resolve_device
     from .models.backbone import backbone_source, load_tokenizer_for, quiet_transformers
-    from .training.seeding import seed_everything
+    from .seeding import seed_everything
 
     seed_everything(seed)
     quiet_transformers()
@@ -211,8 +247,6 @@ def human_supervisor(data: TaskData, store: ArtifactStore | None = None) -> Arti
     """A single human rater as the weak supervisor: the task's ``human_weak_prob`` column (for
     VADER pairs, one rater's preference between the two snippets, 0.5 on a tie) stored as a
     model's labels, so a student learns from it exactly as from a weak model."""
-    import pandas as pd
-
     store = store or default_store()
     if not has_human_labels(data):
         raise ValueError(f"task {data.task} has no {HUMAN_COLUMN!r} column: no human weak labels")
@@ -258,39 +292,3 @@ def run_method(method: Method, rungs: Sequence[Rung], weak_rung: Rung, strong_ru
         return {**evaluate_run(data, weak, student, adapted_ceiling),
                 "plain_ceiling_acc": test_accuracy(data, ceiling)}
     raise ValueError(f"method {method.name!r} has kind {method.kind!r}; run_grid trains loss methods itself")
-
-
-HUMAN_RATER = "human (1 rater)"
-
-
-def human_supervised_runs(tasks: Sequence[str], ladder: str, seeds: Sequence[int], preset: str,
-                          methods: Sequence[str] = ("baseline",), select: str = "last", store=None):
-    """Students of every rung supervised by a single human rater instead of a weak model (tasks
-    with human weak labels only), one row per (task, method, strong rung, seed) in ``run_grid``'s
-    columns; the weak model is ``human (1 rater)`` with no size."""
-    import pandas as pd
-
-    from .data.registry import get_task
-    from .models.ladder import get_ladder
-    from .pipeline import task_data
-
-    rungs = get_ladder(ladder)
-    rows = []
-    for task in tasks:
-        for seed in seeds:
-            data = task_data(task, preset, seed)
-            if not has_human_labels(data):
-                continue
-            human = human_supervisor(data, store)
-            for rung in rungs:
-                ceiling = strong_ceiling(rung, data, seed, store)
-                for name in methods:
-                    method = METHODS[name]
-                    if method.kind != "loss":
-                        continue
-                    student = w2s_student(rung, data, seed, human, method, select, store)
-                    rows.append({"domain": get_task(task).domain, "task": task, "method": name,
-                                 "weak_model": HUMAN_RATER, "strong_model": rung.name, "weak_size": float("nan"),
-                                 "strong_size": rung.non_embedding_params(), "seed": seed,
-                                 **evaluate_run(data, human, student, ceiling)})
-    return pd.DataFrame(rows)

@@ -1,5 +1,5 @@
-"""The framework end to end — facilitation Φ, debate D, alignment Ψ — against the plain
-weak-to-strong baseline, on the same items and seeds: the rows of table 2.
+"""The framework's ablation — facilitation Φ, debate D, alignment Ψ, alone and combined — against
+the plain weak-to-strong baseline, on the same items and seeds: the rows of table 2.
 
 On a debate task (binary view: one candidate answer per item), the roles read what the DESIGN
 says each model sees: the plain weak supervisor M_W and the judges never read the passage
@@ -16,13 +16,15 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from . import metrics
-from .alignment import jury
+from .alignment import align
 from .debate.experiment import DebateSetup, debate_setup
 from .debate.protocols import Protocol
 from .debate.views import DebateView
-from .facilitation import TEACHERS, facilitate, occlusion_evidence, probe_scorer, zero_shot_teacher
-from .pipeline import (METHODS, TaskData, load_probe, strong_ceiling, task_data, test_accuracy, w2s_student,
+from .debate.embeddings import UnitEmbeddings
+from .facilitation import TEACHERS, debate_zero_shot, facilitate, occlusion_evidence, probe_scorer, zero_shot_teacher
+from .models.ladder import get_ladder
+from .methods import METHODS
+from .pipeline import (TaskData, evaluate_run, load_probe, strong_ceiling, task_data, test_accuracy, w2s_student,
                        weak_supervisor)
 from .store import Artifact, ArtifactStore
 
@@ -102,9 +104,6 @@ def teacher_artifact(m: DebateModels, seed: int, teacher: str, store=None) -> Ar
 
 def teacher_scorer(m: DebateModels, seed: int, teacher: str, store=None):
     """``score(item, candidate, sentences)`` of a teacher: what occlusion explains."""
-    from .debate.embeddings import UnitEmbeddings
-    from .facilitation import debate_zero_shot
-
     if teacher == "zero_shot":
         items = m.setup.items
         return debate_zero_shot(UnitEmbeddings(m.strong, [items[k] for k in sorted(items)], store=store), items)
@@ -142,16 +141,15 @@ def psi_variants(m: DebateModels, seed: int, protocol: Protocol, members: int = 
     """Ψ: the strong student on the jury's labels; and Φ then Ψ: on a jury that also learned from
     the Φ teacher's verdicts on Q."""
     dq, dp = m.data(seed)
-    psi_jury = jury(dq, m.setup, seed, protocol, members, store=store)
-    teach = teacher_artifact(m, seed, teacher, store)
-    phi_jury = jury(dq, m.setup, seed, protocol, members, teacher=teach,
-                    teacher_scorer=teacher_scorer(m, seed, teacher, store), store=store)
     how = METHODS[method]
+    psi_jury, psi = align(m.strong, dq, dp, m.setup, seed, protocol, members, how, store=store)
+    teach = teacher_artifact(m, seed, teacher, store)
+    phi_jury, phi_psi = align(m.strong, dq, dp, m.setup, seed, protocol, members, how, teacher=teach,
+                              teacher_scorer=teacher_scorer(m, seed, teacher, store), store=store)
     return {"psi_jury": Variant("psi_jury", psi_jury, note=f"{members} judges, debate transcripts, trained on A"),
-            "psi": Variant("psi", w2s_student(m.strong, dp, seed, psi_jury, how, store=store), psi_jury,
-                           f"strong student on the jury's labels ({method})"),
+            "psi": Variant("psi", psi, psi_jury, f"strong student on the jury's labels ({method})"),
             "phi_psi_jury": Variant("phi_psi_jury", phi_jury, note=f"jury also trained on the {teacher} teacher's Q"),
-            "phi_psi": Variant("phi_psi", w2s_student(m.strong, dp, seed, phi_jury, how, store=store), phi_jury,
+            "phi_psi": Variant("phi_psi", phi_psi, phi_jury,
                                f"strong student on the Φ-facilitated jury's labels ({method})")}
 
 
@@ -170,24 +168,6 @@ def variant_rows(m: DebateModels, seed: int, variants: dict[str, Variant], store
     return pd.DataFrame(rows)
 
 
-def framework_table(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """One row per (task, variant): accuracy (mean, bootstrap CI over seeds) and PGR relative to
-    the plain weak supervisor M_W and the strong ceiling, where a strong student is scored."""
-    out = []
-    for (task, variant), g in rows.groupby(["task", "variant"], sort=False):
-        ci = metrics.bootstrap_ci(g["acc"].to_numpy(), level=level)
-        row = {"task": task, "variant": variant, "n_seeds": len(g), "acc": ci.mean, "acc_ci_low": ci.low,
-               "acc_ci_high": ci.high, "supervisor_acc": float(g["supervisor_acc"].mean()),
-               "weak_acc": float(g["weak_acc"].mean()), "ceiling_acc": float(g["ceiling_acc"].mean()),
-               "note": g["note"].iloc[0]}
-        summary = metrics.summarize_runs(g.rename(columns={"acc": "student_acc"})[
-            ["seed", "weak_acc", "student_acc", "ceiling_acc"]], by=[])
-        for key in ("pgr", "pgr_ci_low", "pgr_ci_high", "pgr_flag"):
-            row[key] = summary[key].iloc[0]
-        out.append(row)
-    return pd.DataFrame(out)
-
-
 # ----------------------------------------------------------------------------- Φ on the NLP tasks
 
 def nlp_phi_rows(task: str, preset: str, ladder: str, seed: int, teachers: Sequence[str] = ("student",),
@@ -197,9 +177,6 @@ def nlp_phi_rows(task: str, preset: str, ladder: str, seed: int, teachers: Seque
 
     Without explanations: a strong model's word-level explanation by occlusion needs one forward
     pass per removed word, which the ``micro`` budget does not hold."""
-    from .models.ladder import get_ladder
-    from .pipeline import evaluate_run
-
     rungs = get_ladder(ladder)
     weak_rung, strong_rung = rungs[0], rungs[-1]
     data = task_data(task, preset, seed)

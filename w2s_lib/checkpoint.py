@@ -33,7 +33,7 @@ class Checkpointer:
 
     @classmethod
     def for_current_build(cls) -> "Checkpointer":
-        from ..store import current_checkpoint_dir
+        from .store import current_checkpoint_dir
 
         return cls(current_checkpoint_dir())
 

@@ -1,12 +1,12 @@
 """The weak-to-strong methods beyond the baseline: bootstrapping, generative finetuning, human
-raters as supervisors, and the ladder report (w2s_lib.w2s_methods, w2s_lib.w2s_report)."""
+raters as supervisors, and the ladder report (w2s_lib.methods, w2s_lib.tables)."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from w2s_lib import pipeline, w2s_methods, w2s_report
+from w2s_lib import grid, methods, pipeline, tables
 from w2s_lib.models.ladder import get_ladder
 
 LADDER = "minilm:1,minilm:2,minilm:3"   # three real rungs: one MiniLM pass serves all of them
@@ -28,7 +28,7 @@ def store(shared_cache, monkeypatch):
 
 def test_bootstrap_parts_are_disjoint_and_each_labels_the_next():
     data = pipeline.task_data("sentiment", "smoke", 0)
-    parts = w2s_methods.bootstrap_parts(data, 3)
+    parts = methods.bootstrap_parts(data, 3)
     ids = [set(p.splits.B["id"]) for p in parts]
     assert sum(map(len, ids)) == len(data.splits.B) and set().union(*ids) == set(data.splits.B["id"])
     assert all(not (a & b) for i, a in enumerate(ids) for b in ids[i + 1:])
@@ -43,9 +43,9 @@ def test_bootstrap_parts_are_disjoint_and_each_labels_the_next():
 def test_bootstrap_chain_passes_each_students_labels_on(store):
     rungs = get_ladder(LADDER)
     data = pipeline.task_data("sentiment", "smoke", 0)
-    final, direct, steps = w2s_methods.bootstrap_student(rungs, data, 0, store=store)
+    final, direct, steps = methods.bootstrap_student(rungs, data, 0, store=store)
     weak, middle = steps[0], steps[1]
-    parts = w2s_methods.bootstrap_parts(data, 2)
+    parts = methods.bootstrap_parts(data, 2)
     # the intermediate learned from the weak supervisor's labels of part 0 only...
     assert middle.meta["n_train"] == len(parts[0].splits.B)
     # ...and the final student's targets are the intermediate's labels of part 1, not the weak ones
@@ -55,11 +55,11 @@ def test_bootstrap_chain_passes_each_students_labels_on(store):
     assert not np.allclose(targets, direct_targets)
     assert final.key != direct.key and final.meta["n_train"] == direct.meta["n_train"] == len(parts[1].splits.B)
     with pytest.raises(ValueError, match="intermediate"):
-        w2s_methods.bootstrap_student(rungs[:2], data, 0, store=store)
+        methods.bootstrap_student(rungs[:2], data, 0, store=store)
 
 
 def test_run_grid_runs_each_method_where_it_applies(store):
-    runs = pipeline.run_grid(["sentiment"], LADDER, [0], "smoke",
+    runs = grid.run_grid(["sentiment"], LADDER, [0], "smoke",
                              methods=["baseline", "aux_conf", "bootstrap", "generative"], pairs="all", lm_steps=2)
     pairs = lambda m: set(zip(runs[runs.method == m].weak_model, runs[runs.method == m].strong_model))  # noqa: E731
     assert pairs("baseline") == pairs("aux_conf") == {("minilm-l1", "minilm-l2"), ("minilm-l1", "minilm-l3"),
@@ -71,18 +71,18 @@ def test_run_grid_runs_each_method_where_it_applies(store):
     gen = runs[runs.method == "generative"].iloc[0]
     base = runs[(runs.method == "baseline") & (runs.strong_model == "minilm-l3")].iloc[0]
     assert gen["plain_ceiling_acc"] == pytest.approx(base["ceiling_acc"])
-    table = w2s_report.summarize(runs)
+    table = tables.summarize(runs)
     assert set(table["method"]) == {"baseline", "aux_conf", "bootstrap", "generative"}
-    assert len(w2s_report.method_comparison(table)) == len(table) - 3
+    assert len(tables.method_comparison(table)) == len(table) - 3
 
 
 def test_generative_finetune_reads_no_test_text_and_is_reused(store):
     rung = get_ladder(LADDER)[0]
     data = pipeline.task_data("sentiment", "smoke", 0)
-    texts = set(w2s_methods.unlabelled_inputs(data))
+    texts = set(methods.unlabelled_inputs(data))
     assert texts and not texts & set(data.splits.test["text"])
     assert set(data.splits.B["text"]) <= texts  # unlabelled inputs include the training examples
-    adapted = w2s_methods.generative_finetune(rung, data, steps=3, store=store)
+    adapted = methods.generative_finetune(rung, data, steps=3, store=store)
     assert adapted.name == "minilm-l1+gen" and adapted.identity() != rung.identity()
     from safetensors.numpy import load_file
     from pathlib import Path
@@ -90,18 +90,18 @@ def test_generative_finetune_reads_no_test_text_and_is_reused(store):
     weights = load_file(str(Path(adapted.source) / "model.safetensors"))
     assert any("encoder.layer.0" in k for k in weights) and not any("encoder.layer.1." in k for k in weights)
     built = len(store.built)
-    again = w2s_methods.generative_finetune(rung, data, steps=3, store=store)
+    again = methods.generative_finetune(rung, data, steps=3, store=store)
     assert again == adapted and len(store.built) == built
 
 
 def test_human_rater_supervises_like_a_model(store):
     data = pipeline.task_data("rm_sentiment_pairs", "smoke", 0)
-    human = w2s_methods.human_supervisor(data, store)
+    human = methods.human_supervisor(data, store)
     b = pipeline.read_labels(human, "B").loc[data.splits.B["id"]].to_numpy()
-    assert np.allclose(b, data.splits.B[w2s_methods.HUMAN_COLUMN].to_numpy())
+    assert np.allclose(b, data.splits.B[methods.HUMAN_COLUMN].to_numpy())
     assert not np.allclose(b, data.labels("B"))  # one rater is not the oracle
     with pytest.raises(ValueError, match="no 'human_weak_prob'"):
-        w2s_methods.human_supervisor(pipeline.task_data("gloss_topic", "smoke", 0), store)
+        methods.human_supervisor(pipeline.task_data("gloss_topic", "smoke", 0), store)
 
 
 def _table(ceilings, weak_acc, pgr_ci=(0.1, 0.3)):
@@ -115,8 +115,8 @@ def _table(ceilings, weak_acc, pgr_ci=(0.1, 0.3)):
 
 
 def test_ladder_check_reports_the_conditions_as_measured():
-    good = w2s_report.ladder_check(_table([0.6, 0.62, 0.7, 0.8], weak_acc=0.6)).iloc[0]
+    good = tables.ladder_check(_table([0.6, 0.62, 0.7, 0.8], weak_acc=0.6)).iloc[0]
     assert good["rises ≥ 1 pt each rung"] and good["gap ≥ 5 pts"] and good["PGR CI excludes 0"]
     assert good["smallest step (pts)"] == pytest.approx(2.0)
-    flat = w2s_report.ladder_check(_table([0.6, 0.605, 0.63, 0.64], weak_acc=0.6, pgr_ci=(-0.2, 0.4))).iloc[0]
+    flat = tables.ladder_check(_table([0.6, 0.605, 0.63, 0.64], weak_acc=0.6, pgr_ci=(-0.2, 0.4))).iloc[0]
     assert not flat["rises ≥ 1 pt each rung"] and not flat["gap ≥ 5 pts"] and not flat["PGR CI excludes 0"]

@@ -8,7 +8,7 @@ import pandas as pd
 
 matplotlib.use("Agg")
 
-from w2s_lib import plotting  # noqa: E402
+from w2s_lib import figures  # noqa: E402
 from w2s_lib.saving import merge_table, save_figure, save_table  # noqa: E402
 
 
@@ -25,20 +25,20 @@ def _table1(domain="nlp", pgr=0.3):
 
 def test_figures_have_one_panel_per_domain_and_save_pdf_png_and_sidecar(tmp_path, monkeypatch):
     table = pd.concat([_table1("nlp"), _table1("chess")])
-    fig = plotting.pgr_vs_size(table)
+    fig = figures.pgr_vs_size(table)
     assert len(fig.axes) == 2 and [a.get_title() for a in fig.axes] == ["NLP tasks", "Chess puzzles"]
     paths = save_figure(fig, "fig1_pgr_vs_size", preset="smoke", seeds=[0, 1], tables=["table1_main"])
     assert paths["pdf"].stat().st_size > 0 and paths["png"].stat().st_size > 0
     sidecar = json.loads(paths["json"].read_text())
     assert sidecar["preset"] == "smoke" and sidecar["seeds"] == [0, 1] and "git_commit" in sidecar
-    assert len(plotting.accuracy_vs_size(table).axes) == 2
+    assert len(figures.accuracy_vs_size(table).axes) == 2
 
 
 def test_flagged_pgrs_are_not_drawn():
     table = _table1()
     table.loc[0, "pgr_flag"] = "unreliable"
     table.loc[0, "pgr"] = 36.0
-    fig = plotting.pgr_vs_size(table)
+    fig = figures.pgr_vs_size(table)
     drawn = [y for line in fig.axes[0].get_lines() for y in line.get_ydata()]
     assert 36.0 not in drawn
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from w2s_lib import framework as fw
+from w2s_lib import ablation as fw
 from w2s_lib import pipeline
 from w2s_lib.alignment import ERROR_TYPES, attribute_error, jury
 from w2s_lib.debate import Protocol

@@ -1,4 +1,4 @@
-"""Figures drawn from tidy tables (never from models): one function per paper figure.
+"""Every figure, drawn from tidy tables (never from models): one function per figure.
 
 Each function takes a table such as ``table1_main.csv`` and returns a matplotlib figure;
 saving (PDF + PNG + provenance sidecar) is :func:`w2s_lib.saving.save_figure`'s job.
@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .style import DOMAIN_TITLES, color, use_style
+from .analyses.saliency import MODEL_STATES
+from .figure_style import DOMAIN_TITLES, STATE_COLORS, STATE_LABELS, color, use_style
 
 DOMAIN_ORDER = ("nlp", "chess", "reward_modeling")
 
@@ -185,6 +186,14 @@ def accuracy_vs_size(table: pd.DataFrame, method: str = "baseline", title: str =
     return _finish(fig, panels, title)
 
 
+def table1_figures(table1: pd.DataFrame, title: str = "") -> dict:
+    """Figures 1–3 from the whole of table 1 (every domain run so far), by file name."""
+    pairs = table1[table1["weak_size"].notna()]  # a human rater has no size
+    return {"fig1_pgr_vs_size": pgr_vs_size_by_method(table1, title=title),
+            "fig2_accuracy_vs_size": accuracy_vs_size(pairs, title=title),
+            "fig3_agreement_vs_size": agreement_vs_size(pairs, title=title)}
+
+
 def protocol_accuracy(table: pd.DataFrame, title: str = ""):
     """Judge accuracy per protocol (mean over both answer orders and seeds, bar = 95 % CI), with
     chance and each order's accuracy marked: the debate figure of notebook 06."""
@@ -225,4 +234,57 @@ def error_types(table: pd.DataFrame, title: str = ""):
     ax.set_yticks(y, table["error_type"])
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of the aligned student's test errors")
+    return finish_axes(fig, ax, title)
+
+
+def plot_concept_saliency(summary: pd.DataFrame, runs: pd.DataFrame | None = None, title: str = ""):
+    """Figure 4: probe accuracy per concept (groups) and model state (bars; whiskers: 95 % CI over
+    seeds; dots: single seeds when ``runs`` is given); chance (0.5) dotted."""
+    import matplotlib.pyplot as plt
+
+    use_style()
+    concepts = list(dict.fromkeys(summary["concept"]))
+    states = [s for s in MODEL_STATES if s in set(summary["model_state"])]
+    fig, ax = plt.subplots(figsize=(1.2 + 1.5 * len(concepts), 3.4))
+    width = 0.8 / len(states)
+    for j, state in enumerate(states):
+        part = summary[summary["model_state"] == state].set_index("concept").reindex(concepts)
+        x = np.arange(len(concepts)) + (j - (len(states) - 1) / 2) * width
+        acc = part["probe_acc"].to_numpy()
+        err = np.vstack([acc - part["probe_acc_ci_low"].to_numpy(), part["probe_acc_ci_high"].to_numpy() - acc])
+        ax.bar(x, acc, width * 0.92, color=STATE_COLORS[state], label=STATE_LABELS[state],
+               yerr=np.nan_to_num(np.clip(err, 0, None)), error_kw={"lw": 0.8, "capsize": 2})
+        if runs is not None:
+            for i, concept in enumerate(concepts):
+                seeds = runs[(runs["concept"] == concept) & (runs["model_state"] == state)]["probe_acc"]
+                ax.scatter(np.full(len(seeds), x[i]), seeds, s=6, color="#E69F00", zorder=3, lw=0)
+    ax.axhline(0.5, color="black", lw=0.8, ls=":")
+    ax.set_xticks(np.arange(len(concepts)), [c.removeprefix("concept_") for c in concepts])
+    low = float(np.nanmin(summary["probe_acc_ci_low"].fillna(summary["probe_acc"])))
+    ax.set_ylim(max(0.0, min(0.45, low - 0.05)), 1.0)
+    ax.set_ylabel("linear-probe accuracy (test)")
+    ax.legend(fontsize=7, loc="upper right", ncol=len(states))
+    return finish_axes(fig, ax, title)
+
+
+def plot_overfitting(curve: pd.DataFrame, title: str = ""):
+    """Test accuracy against training steps, one thin line per seed and their mean; a marker where
+    early stopping on weak-labelled val stops each seed; the weak supervisor and the strong ceiling
+    as horizontal references."""
+    import matplotlib.pyplot as plt
+
+    use_style()
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    for i, (seed, c) in enumerate(curve.groupby("seed")):
+        ax.plot(c["step"], c["test_acc"], color=color("baseline"), lw=0.7, alpha=0.5)
+        chosen = c[c["selected"]]
+        ax.scatter(chosen["step"], chosen["test_acc"], marker="v", s=36, color=color("aux_conf"), zorder=3,
+                   label="early stop (weak-labelled val)" if i == 0 else None)
+    mean = curve.groupby("step", as_index=False)["test_acc"].mean()
+    ax.plot(mean["step"], mean["test_acc"], color=color("baseline"), lw=1.8, label="W2S student (mean over seeds)")
+    ax.axhline(curve["weak_acc"].mean(), color=color("weak"), ls="--", lw=1, label="weak supervisor")
+    ax.axhline(curve["ceiling_acc"].mean(), color=color("ceiling"), ls="--", lw=1, label="strong ceiling")
+    ax.set_xlabel("training steps")
+    ax.set_ylabel("test accuracy")
+    ax.legend(fontsize=7, loc="best")
     return finish_axes(fig, ax, title)

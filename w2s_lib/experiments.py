@@ -1,0 +1,280 @@
+"""Each notebook's study, one call per step: the loops over seeds, teachers and tasks, and the saving
+of the rows, live here so that a notebook only sets parameters, calls these and shows what they
+return. Nothing here trains a model the pipeline does not already train and store; every function
+takes the notebook's validated parameters (``cfg``) and returns tables.
+
+* weak-to-strong (notebooks 02–04, one function for every domain): :func:`weak_to_strong`,
+  :func:`save_weak_to_strong`;
+* Φ (05): :func:`facilitation`; D (06): :func:`debate_protocols`; Ψ (07): :func:`alignment`;
+  their rows of table 2: :func:`save_framework`;
+* the analyses (08): :func:`saliency`, :func:`imitation`, :func:`overfitting`, each with its ``save_``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import figures, tables
+from .ablation import (DebateModels, Variant, baseline_variants, debate_models, nlp_phi_rows, phi_variants,
+                       psi_variants, variant_rows)
+from .alignment import error_types
+from .analyses.imitation import read_runs
+from .analyses.overfitting import overfitting_curve
+from .analyses.saliency import SaliencyResult, concept_saliency, pick_rungs
+from .data.registry import DOMAINS
+from .data.splits import sizes_for_preset
+from .debate import Protocol, debate_setup, run_protocols
+from .debate.experiment import DebateSetup, ProtocolRun
+from .grid import human_supervised_runs, run_grid
+from .manifest import analysed_runs, notebook
+from .models.ladder import Rung, get_ladder
+from .pipeline import corpus_for
+from .progress import progress
+from .saving import results_lock, save_figure, save_table, update_table
+
+ROW_KEYS = tables.ROW_KEYS
+
+
+def _label(cfg, what: str = "") -> str:
+    return f"{what + ' · ' if what else ''}preset {cfg.preset} · seeds {list(cfg.seeds)} · our numbers"
+
+
+# ----------------------------------------------------------------------------- weak-to-strong (02–04)
+
+def ladder_card(cfg) -> pd.DataFrame:
+    """The rungs of ``cfg.ladder`` as the first task's domain reads them (chess or English corpus)."""
+    return tables.ladder_card(get_ladder(cfg.ladder), corpus_for(cfg.tasks[0]))
+
+
+def weak_to_strong(cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The grid of one weak-to-strong notebook: every task, seed, pair and method (and, where the
+    notebook asks for them, students of a single human rater), and its table 1 rows.
+    Returns (runs: one row per seed, table: means and PGR with intervals)."""
+    runs = run_grid(cfg.tasks, cfg.ladder, cfg.seeds, cfg.preset, methods=cfg.methods, pairs=cfg.pairs,
+                    lm_steps=cfg.lm_steps)
+    if getattr(cfg, "human_raters", False):  # one rater's preference instead of a weak model's
+        human = human_supervised_runs(cfg.tasks, cfg.ladder, cfg.seeds, cfg.preset,
+                                      methods=[m for m in cfg.methods if m in ("baseline", "aux_conf")])
+        runs = pd.concat([runs, human], ignore_index=True)
+    return runs, tables.summarize(runs)
+
+
+def save_weak_to_strong(runs: pd.DataFrame, table: pd.DataFrame, cfg, stem: str, wall_time_s: float):
+    """Merge the rows into the notebook's runs table and ``table1_main`` (replacing only the rows it
+    produced) and redraw figures 1–3 from the whole table: every domain run so far.
+    Returns (table 1, {figure name: figure})."""
+    update_table(runs, notebook(stem).runs_table, preset=cfg.preset, replace_on=ROW_KEYS + ["seed"],
+                 seeds=cfg.seeds)
+    with results_lock(cfg.preset):  # notebooks running side by side redraw the shared figures in turn
+        table1 = update_table(table, "table1_main", preset=cfg.preset, replace_on=ROW_KEYS, order=DOMAINS,
+                              seeds=cfg.seeds)
+        drawn = figures.table1_figures(table1, title=_label(cfg))
+        for name, fig in drawn.items():
+            save_figure(fig, name, preset=cfg.preset, seeds=cfg.seeds, tables=["table1_main"],
+                        wall_time_s=wall_time_s)
+    return table1, drawn
+
+
+# ----------------------------------------------------------------------------- Φ, D, Ψ (05–07)
+
+def who_reads_what(models: DebateModels, seed: int) -> pd.DataFrame:
+    """The weak and strong models of a debate task, what each reads, and the split sizes."""
+    dq, _ = models.data(seed)
+    dq.splits.assert_disjoint()
+    return pd.DataFrame([("M_W (weak)", f"{models.weak.name}, reads the question and the candidate"),
+                         ("strong", f"{models.strong.name}, reads the passage too"),
+                         ("splits", ", ".join(f"{k} {v}" for k, v in dq.splits.sizes().items()))], columns=["", ""])
+
+
+def facilitation(cfg, models: DebateModels) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Φ for every seed and teacher: the baseline, Φ and Φ with explanations on the debate task (rows
+    of the main teacher are named ``phi``, the others ``phi[teacher]``), then Φ on each NLP task.
+    Returns (per-seed rows, table 2 rows)."""
+    teachers = [cfg.teacher, *cfg.other_teachers]
+    rows = []
+    for seed in progress(cfg.seeds, desc="seeds", leave=True):
+        variants = dict(baseline_variants(models, seed))
+        for teacher in teachers:
+            suffix = "" if teacher == cfg.teacher else f"[{teacher}]"
+            for name, v in phi_variants(models, seed, teacher).items():
+                variants[name + suffix] = Variant(name + suffix, v.model, v.supervisor, v.note)
+        rows.append(variant_rows(models, seed, variants))
+    for task in cfg.nlp_tasks:
+        for seed in cfg.seeds:
+            rows.append(nlp_phi_rows(task, cfg.preset, cfg.nlp_ladder, seed, teachers, cfg.teacher))
+    runs = pd.concat(rows, ignore_index=True)
+    return runs, tables.framework_table(runs)
+
+
+@dataclass
+class DebateStudy:
+    """Notebook 06's setting and results: who debates and judges, every protocol's runs per seed."""
+
+    setup: DebateSetup
+    protocols: list[Protocol]
+    runs: list[ProtocolRun]
+
+    @property
+    def strong_name(self) -> str:
+        return getattr(self.setup.strong, "name", self.setup.strong)
+
+    def first_seed(self) -> dict[str, list[dict]]:
+        """Each protocol's transcripts of the first seed (what the viewer shows)."""
+        seed = self.runs[0].seed
+        return {r.protocol: r.records for r in self.runs if r.seed == seed}
+
+    def example(self) -> tuple[object, list[dict], str]:
+        """One test item to look at: (item, its protocol's records, protocol), debate first."""
+        first = self.first_seed()
+        protocol = "debate" if "debate" in first else next(iter(first))
+        record = next(r for r in first[protocol] if r["turns"] or protocol not in ("debate", "consultancy"))
+        return self.setup.items[record["id"]], first[protocol], protocol
+
+
+def debate_setting(cfg) -> tuple[DebateSetup, list[Protocol], pd.DataFrame]:
+    """Who debates and who judges, the protocols, and a card of the setting."""
+    setup = debate_setup(cfg.task, cfg.preset, cfg.ladder, judge=cfg.judge, judge_rung=cfg.judge_rung,
+                         debater=cfg.debater)
+    protocols = [Protocol(name, cfg.rounds, cfg.quotes_per_round) for name in cfg.protocols]
+    sizes = sizes_for_preset(cfg.task, cfg.preset)
+    strong = getattr(setup.strong, "name", setup.strong)
+    card = pd.DataFrame([("debaters (strong)", f"{strong} ({cfg.debater})"),
+                         ("judge (weak)", f"{setup.weak.name} ({cfg.judge})"),
+                         ("judge trained on", f"split A: {sizes.n_a} items, both answer orders"),
+                         ("scored on", f"the fixed test set: {sizes.n_test} items, both orders"),
+                         ("rounds × quotes per round", f"{cfg.rounds} × {cfg.quotes_per_round}")], columns=["", ""])
+    return setup, protocols, card
+
+
+def debate_protocols(cfg, setup: DebateSetup, protocols: list[Protocol]) -> tuple[DebateStudy, pd.DataFrame]:
+    """D under every protocol and seed, each test item judged in both answer orders; and the
+    protocols' rows of table 2. Returns (the study, the table)."""
+    runs = run_protocols(cfg.task, cfg.preset, cfg.seeds, protocols, setup)
+    n_test = sizes_for_preset(cfg.task, cfg.preset).n_test
+    short = [f"{r.protocol} (seed {r.seed}): {len(r.records)}" for r in runs if len(r.records) != 2 * n_test]
+    if len(runs) != len(cfg.seeds) * len(protocols) or short:
+        raise RuntimeError(f"every test item must be judged in both orders ({2 * n_test} records); got {short}")
+    study = DebateStudy(setup, protocols, runs)
+    table = tables.protocol_table(runs).assign(task=cfg.task, judge=f"{setup.weak.name} ({cfg.judge})",
+                                               debater=f"{study.strong_name} ({cfg.debater})")
+    return study, table
+
+
+def save_debate(table: pd.DataFrame, study: DebateStudy, cfg, wall_time_s: float):
+    """The protocols' rows into table 2 and their figure; returns the figure."""
+    update_table(table, "table2_framework", preset=cfg.preset, replace_on=["task", "variant"], seeds=cfg.seeds)
+    label = f"{cfg.task} · preset {cfg.preset} · seeds {cfg.seeds} · judge {study.setup.weak.name} · our numbers"
+    fig = figures.protocol_accuracy(table, title=label)
+    save_figure(fig, "debate_protocols", preset=cfg.preset, seeds=cfg.seeds, tables=["table2_framework"],
+                wall_time_s=wall_time_s)
+    return fig
+
+
+def alignment_setting(cfg) -> tuple[DebateModels, Protocol, pd.DataFrame]:
+    """The models of notebook 07, the protocol the jury hears, and a card of the setting."""
+    models = debate_models(cfg.task, cfg.preset, cfg.ladder, judge_rung=cfg.judge_rung)
+    protocol = Protocol(cfg.protocol, cfg.rounds, cfg.quotes_per_round)
+    card = pd.DataFrame([("debaters, student, ceiling (strong)", models.strong.name),
+                         ("judges and M_W (weak)", models.weak.name),
+                         ("jury", f"{cfg.jury_size} judges; protocol {cfg.protocol}, {cfg.rounds} rounds × "
+                                  f"{cfg.quotes_per_round} quote(s)"),
+                         ("student loss", cfg.method)], columns=["", ""])
+    return models, protocol, card
+
+
+def alignment(cfg, models: DebateModels, protocol: Protocol) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Ψ and Φ → Ψ for every seed, beside the plain baseline, and the error taxonomy of the aligned
+    student. Returns (per-seed rows, table 2 rows, error types)."""
+    rows, errors = [], {}
+    for seed in progress(cfg.seeds, desc="seeds", leave=True):
+        variants = dict(baseline_variants(models, seed))
+        psi = psi_variants(models, seed, protocol, cfg.jury_size, cfg.method, cfg.teacher)
+        variants.update(psi)
+        rows.append(variant_rows(models, seed, variants))
+        _, strong_view = models.data(seed)
+        errors[seed] = error_types(strong_view, psi["psi"].model, psi["psi_jury"].model, variants["weak"].model,
+                                   models.setup, protocol, seed)
+    runs = pd.concat(rows, ignore_index=True)
+    return runs, tables.framework_table(runs), tables.error_table(errors)
+
+
+def save_framework(runs: pd.DataFrame, table: pd.DataFrame, cfg) -> pd.DataFrame:
+    """Rows of Φ or Ψ into ``runs_framework`` (per seed) and table 2, by task and variant."""
+    update_table(runs, "runs_framework", preset=cfg.preset, replace_on=["task", "variant", "seed"], seeds=cfg.seeds)
+    return update_table(table, "table2_framework", preset=cfg.preset, replace_on=["task", "variant"],
+                        seeds=cfg.seeds)
+
+
+def save_error_types(errors: pd.DataFrame, cfg, wall_time_s: float):
+    """The error taxonomy as a table and figure 5; returns the figure."""
+    save_table(errors, "error_types", preset=cfg.preset, seeds=cfg.seeds, task=cfg.task)
+    fig = figures.error_types(errors, title=_label(cfg, f"{cfg.task} · aligned student (psi)"))
+    save_figure(fig, "fig5_error_types", preset=cfg.preset, seeds=cfg.seeds, tables=["error_types"],
+                wall_time_s=wall_time_s)
+    return fig
+
+
+# ----------------------------------------------------------------------------- analyses (08)
+
+def imitation(preset: str) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """Table 3 from the runs tables of the weak-to-strong notebooks, saved; and a report of which
+    tables were read (a missing one names the notebook to run). Returns (table 3 or None, report)."""
+    runs, sources = read_runs(preset, analysed_runs())
+    if not len(runs):
+        return None, sources
+    table3 = tables.imitation_table(runs)
+    save_table(table3, "table3_imitation", preset=preset, seeds=sorted(set(runs["seed"])),
+               sources=sources.to_dict("records"))
+    return table3, sources
+
+
+def analyses_setting(cfg) -> tuple[Rung, Rung, pd.DataFrame]:
+    """The weak supervisor and strong model of notebook 08, and a card of what is trained how."""
+    weak, strong = pick_rungs(cfg.ladder, cfg.weak_rung)
+    card = pd.DataFrame([("weak supervisor", f"{weak.name} ({weak.train_mode}, ground truth of {cfg.task} A)"),
+                         ("strong model", f"{strong.name}, finetuned: last {cfg.last_k} block(s) + head, lr "
+                                          f"{cfg.finetune_lr}, {cfg.finetune_epochs} epoch(s), on "
+                                          f"{cfg.finetune_examples or 'all'} rows of B"),
+                         ("concept probes", f"{cfg.probe_train} training / {cfg.probe_test} test items per concept, "
+                                            "per seed"),
+                         ("seeds", str(cfg.seeds))], columns=["", ""])
+    return weak, strong, card
+
+
+def saliency(cfg) -> tuple[SaliencyResult, pd.DataFrame]:
+    """Figure 4's probes: every concept × model state × seed, and their summary."""
+    result = concept_saliency(cfg.task, cfg.ladder, cfg.seeds, cfg.preset, concepts=cfg.concepts,
+                              weak_rung=cfg.weak_rung, probe_train=cfg.probe_train, probe_test=cfg.probe_test,
+                              n_finetune=cfg.finetune_examples or None, n_eval=cfg.eval_examples or None,
+                              last_k=cfg.last_k, lr=cfg.finetune_lr, epochs=cfg.finetune_epochs)
+    return result, tables.summarize_saliency(result.runs)
+
+
+def save_saliency(result: SaliencyResult, summary: pd.DataFrame, cfg, weak: Rung, strong: Rung,
+                  wall_time_s: float):
+    """The saliency tables and figure 4; returns the figure."""
+    save_table(result.runs, "concept_saliency", preset=cfg.preset, seeds=cfg.seeds, task=cfg.task,
+               strong_model=strong.name, weak_model=weak.name)
+    save_table(summary, "concept_saliency_summary", preset=cfg.preset, seeds=cfg.seeds)
+    fig = figures.plot_concept_saliency(summary, result.runs, title=_label(
+        cfg, f"{strong.name} on {cfg.task} (weak: {weak.name})"))
+    save_figure(fig, "fig4_concept_saliency", preset=cfg.preset, seeds=cfg.seeds, tables=["concept_saliency"],
+                wall_time_s=wall_time_s)
+    return fig
+
+
+def overfitting(cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The baseline student's test accuracy after every epoch, and per seed what early stopping picks."""
+    curve = overfitting_curve(cfg.task, cfg.ladder, cfg.seeds, cfg.preset, weak_rung=cfg.weak_rung,
+                              epochs=cfg.overfit_epochs or None)
+    return curve, tables.early_stopping_summary(curve)
+
+
+def save_overfitting(curve: pd.DataFrame, cfg, weak: Rung, strong: Rung, wall_time_s: float):
+    """The curve as a table and its figure; returns the figure."""
+    save_table(curve, "overfitting_curve", preset=cfg.preset, seeds=cfg.seeds, task=cfg.task)
+    fig = figures.plot_overfitting(curve, title=_label(cfg, f"{strong.name} student of {weak.name} on {cfg.task}"))
+    save_figure(fig, "fig_overfitting", preset=cfg.preset, seeds=cfg.seeds, tables=["overfitting_curve"],
+                wall_time_s=wall_time_s)
+    return fig

@@ -1,0 +1,175 @@
+"""What the numbers say, in sentences: every line of prose a notebook shows is written here from
+a table it computed, so the words can never disagree with the numbers. Nothing here decides
+whether a result is good; a comparison is worded from its interval ("better", "worse", "not
+clearly different")."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def _compare(t: pd.DataFrame, a: str, b: str) -> str:
+    """How variant ``a`` compares with ``b`` by their accuracy intervals."""
+    if t.loc[a, "acc_ci_low"] > t.loc[b, "acc_ci_high"]:
+        return "better than"
+    if t.loc[a, "acc_ci_high"] < t.loc[b, "acc_ci_low"]:
+        return "worse than"
+    return "not clearly different from"
+
+
+def _bullets(lines) -> str:
+    return "\n".join(f"- {line}" for line in lines)
+
+
+# ----------------------------------------------------------------------------- Φ (notebook 05)
+
+def facilitation_findings(table: pd.DataFrame, preset: str, seeds, debate_task: str) -> str:
+    """Per task: M_W, the ceiling and the plain student; for each Φ variant, M'_W against M_W and its
+    student against the plain student (markdown)."""
+    parts = []
+    for task in table["task"].unique():
+        t = table[table["task"] == task].set_index("variant")
+        out = [f"**{task}**: M_W {t.loc['weak', 'acc']:.3f}, strong ceiling {t.loc['ceiling', 'acc']:.3f}, "
+               f"plain weak-to-strong student {t.loc['w2s_baseline', 'acc']:.3f} "
+               f"(PGR {t.loc['w2s_baseline', 'pgr']:.2f})."]
+        for name in [v for v in t.index if v.startswith("phi_weak") or v.startswith("phi_explained_weak")]:
+            student = name.replace("_weak", "")
+            delta = t.loc[name, "acc"] - t.loc["weak", "acc"]
+            out.append(f"{student}: M'_W {t.loc[name, 'acc']:.3f} ({100 * delta:+.1f} points against M_W, "
+                       f"CI {t.loc[name, 'acc_ci_low']:.3f}–{t.loc[name, 'acc_ci_high']:.3f}), its student "
+                       f"{t.loc[student, 'acc']:.3f} against the baseline student's "
+                       f"{t.loc['w2s_baseline', 'acc']:.3f} — "
+                       f"{_compare(t, student, 'w2s_baseline').removesuffix(' than').removesuffix(' from')}.")
+        parts.append(_bullets(out))
+    t = table[table["task"] == debate_task].set_index("variant")
+    gap = t.loc["ceiling", "acc"] - t.loc["weak", "acc"]
+    return (f"At preset `{preset}`, seeds {list(seeds)} (our numbers); the strong ceiling reads the passage and is "
+            f"{100 * gap:.1f} points above M_W on {debate_task}.\n\n" + "\n\n".join(parts))
+
+
+# ----------------------------------------------------------------------------- D (notebook 06)
+
+def debate_findings(table: pd.DataFrame, preset: str, seeds) -> str:
+    """Each protocol's accuracy with its interval, and what debate adds over the other protocols."""
+    acc = table.set_index("variant")["acc"]
+    lines = [f"**{v}**: {acc[v]:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in
+             zip(table["variant"], table["acc_ci_low"], table["acc_ci_high"])]
+    if {"debate", "blind"} <= set(acc.index):
+        lines.append(f"Debate moves the weak judge from {acc['blind']:.3f} (blind) to {acc['debate']:.3f}: "
+                     f"{100 * (acc['debate'] - acc['blind']):+.1f} points.")
+    if {"consultancy", "debate"} <= set(acc.index):
+        lines.append(f"One consultant on a random side gives {acc['consultancy']:.3f}, "
+                     f"{100 * (acc['consultancy'] - acc['debate']):+.1f} points against two debaters.")
+    if {"oracle", "debate"} <= set(acc.index):
+        lines.append(f"Reading the whole passage (oracle) gives {acc['oracle']:.3f}: the same weak judge does "
+                     f"{'better' if acc['oracle'] > acc['debate'] else 'worse'} with the full passage than with "
+                     f"the debaters' selection.")
+    if "gold_quoted_by_correct" in table:
+        row = table.set_index("variant").loc["debate"] if "debate" in acc.index else table.iloc[0]
+        lines.append(f"The debater for the correct answer quotes gold evidence in {row['gold_quoted_by_correct']:.0%} "
+                     f"of items, the one for the wrong answer in {row['gold_quoted_by_wrong']:.0%}.")
+    lines.append(f"Largest order effect: {table['order_effect'].abs().max():.3f} (both orders are averaged).")
+    return f"At preset `{preset}`, seeds {list(seeds)} (our numbers):\n\n" + _bullets(lines)
+
+
+# ----------------------------------------------------------------------------- Ψ (notebook 07)
+
+def alignment_findings(table: pd.DataFrame, preset: str, seeds, jury_size: int, teacher: str) -> str:
+    """The jury against M_W and the ceiling; its student against the plain one; Φ → Ψ against Ψ."""
+    t = table.set_index("variant")
+    text = [f"The jury of {jury_size} weak judges labels the test items with accuracy {t.loc['psi_jury', 'acc']:.3f}, "
+            f"against {t.loc['weak', 'acc']:.3f} for the plain weak supervisor and {t.loc['ceiling', 'acc']:.3f} "
+            f"for the strong ceiling.",
+            f"The student it supervises reaches {t.loc['psi', 'acc']:.3f} [{t.loc['psi', 'acc_ci_low']:.3f}, "
+            f"{t.loc['psi', 'acc_ci_high']:.3f}] (PGR {t.loc['psi', 'pgr']:.2f} [{t.loc['psi', 'pgr_ci_low']:.2f}, "
+            f"{t.loc['psi', 'pgr_ci_high']:.2f}]), {_compare(t, 'psi', 'w2s_baseline')} the plain weak-to-strong "
+            f"student ({t.loc['w2s_baseline', 'acc']:.3f}, PGR {t.loc['w2s_baseline', 'pgr']:.2f}).",
+            f"With Φ first (teacher: {teacher}) the jury reaches {t.loc['phi_psi_jury', 'acc']:.3f} and its student "
+            f"{t.loc['phi_psi', 'acc']:.3f}: {_compare(t, 'phi_psi', 'psi')} Ψ alone."]
+    return f"At preset `{preset}`, seeds {list(seeds)} (our numbers): " + " ".join(text)
+
+
+def error_findings(errors: pd.DataFrame, n_rows: int) -> str:
+    top = errors.sort_values("fraction", ascending=False).iloc[0]
+    return f"most errors: {top['error_type']} ({top['fraction']:.0%}); {n_rows} table 2 rows"
+
+
+# ----------------------------------------------------------------------------- analyses (notebook 08)
+
+def _pct(value: float) -> str:
+    return "n/a" if np.isnan(value) else f"{100 * value:.0f} %"
+
+
+def _ci(row: pd.Series, column: str) -> str:
+    low, high = row[f"{column}_ci_low"], row[f"{column}_ci_high"]
+    return "" if np.isnan(low) else f" [{100 * low:.0f}–{100 * high:.0f}]"
+
+
+def imitation_sentences(table: pd.DataFrame) -> list[str]:
+    """One sentence per row of table 3, from its numbers."""
+    out = []
+    for _, row in table.iterrows():
+        where = " · ".join(str(row[k]) for k in ("domain", "task", "method") if k in row.index)
+        out.append(f"{where} · {row['weak_model']} → {row['strong_model']} ({row['n_seeds']} seed(s)): the student "
+                   f"agrees with {_pct(row['agreement_weak_correct'])}{_ci(row, 'agreement_weak_correct')} of the "
+                   f"supervisor's right answers and {_pct(row['agreement_weak_wrong'])}"
+                   f"{_ci(row, 'agreement_weak_wrong')} of its wrong ones (a pure imitator: 100 % of both).")
+    return out
+
+
+def _change_phrase(row: pd.Series) -> str:
+    """'rose 6.3 points, 95 % CI +5.0 to +7.0', 'fell …', or a change within noise, from the numbers."""
+    points = 100 * row["change_from_before"]
+    low, high = 100 * row["change_ci_low"], 100 * row["change_ci_high"]
+    if np.isnan(low):
+        return f"{points:+.1f} points; one seed, so no interval and no claim"
+    interval = f"95 % CI {low:+.1f} to {high:+.1f}"
+    if low > 0:
+        return f"rose {points:.1f} points, {interval}"
+    if high < 0:
+        return f"fell {-points:.1f} points, {interval}"
+    return f"{points:+.1f} points, within noise: {interval}"
+
+
+def saliency_sentences(summary: pd.DataFrame) -> list[str]:
+    """One sentence per concept on what W2S (and ceiling) training changed, from the numbers."""
+    out = []
+    for concept, part in summary.groupby("concept", sort=False):
+        s = part.set_index("model_state")
+        text = (f"{concept.removeprefix('concept_')}: probe accuracy {s.loc['before', 'probe_acc']:.3f} before "
+                f"training; {s.loc['w2s', 'probe_acc']:.3f} after W2S training ({_change_phrase(s.loc['w2s'])})")
+        if "ceiling" in s.index:
+            text += (f"; {s.loc['ceiling', 'probe_acc']:.3f} after ceiling training "
+                     f"({_change_phrase(s.loc['ceiling'])})")
+        out.append(text + ".")
+    return out
+
+
+def saliency_findings(summary: pd.DataFrame, preset: str, seeds) -> str:
+    return f"At preset `{preset}`, seeds {list(seeds)} (our numbers):\n\n" + _bullets(saliency_sentences(summary))
+
+
+def figure4_caption(cfg, weak: str, strong: str) -> str:
+    return (f"**Figure 4.** Linear-probe accuracy of four concepts on the mean-pooled last-layer representations of "
+            f"`{strong}` before training, after weak-to-strong training on `{cfg.task}` (supervisor `{weak}`) "
+            f"and after training on ground truth; bars: mean over seeds {cfg.seeds}, whiskers: 95 % bootstrap CI over "
+            f"seeds (none with one seed), dots: single seeds, dotted: chance. {cfg.probe_train} probe training and "
+            f"{cfg.probe_test} test items per concept. Preset `{cfg.preset}`; the numbers are this package's own.")
+
+
+def imitation_findings(table3: pd.DataFrame | None, sources: pd.DataFrame, preset: str) -> str:
+    text = (_bullets(imitation_sentences(table3)) if table3 is not None
+            else "No runs table with agreement columns yet: " + "; ".join(sources["status"]))
+    return f"At preset `{preset}` (our numbers; brackets: 95 % CI over seeds):\n\n{text}"
+
+
+def overfitting_caption(stops: pd.DataFrame, cfg, weak: str, strong: str) -> str:
+    m = stops.mean(numeric_only=True)
+    return (f"**Figure.** Test accuracy of the baseline W2S student (`{strong}` probe, supervisor `{weak}`) "
+            f"after each epoch of training on weak labels, seeds {cfg.seeds} (thin: single seeds; thick: mean); "
+            f"triangles: the epoch early stopping on weak-labelled val picks; dashed: the weak supervisor and the "
+            f"strong ceiling. Preset `{cfg.preset}`; the numbers are this package's own.\n\n"
+            f"Without early stopping the student ends at {m['last_acc']:.3f}; early stopping picks epoch "
+            f"{m['selected_epoch']:.0f} on average and reaches {m['selected_acc']:.3f} "
+            f"(best epoch in hindsight, which needs test labels: {m['best_acc']:.3f}; weak {m['weak_acc']:.3f}, "
+            f"ceiling {m['ceiling_acc']:.3f}).")

@@ -1,0 +1,90 @@
+"""The weak-to-strong grid: every (task, seed, weak rung < strong rung, method) of a ladder, one
+tidy row each, every model read from (or added to) the artifact store. Weak supervisors and
+ceilings are trained once per (task, seed, rung) and shared by every student and method."""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+from .data.registry import get_task
+from .methods import METHODS, get_method, has_human_labels, human_supervisor, run_method
+from .models.ladder import Rung, check_available, get_ladder
+from .pipeline import evaluate_run, strong_ceiling, task_data, w2s_student, weak_supervisor
+from .progress import progress
+from .store import ArtifactStore, default_store
+
+
+def rung_pairs(rungs: Sequence[Rung], pairs: str) -> list[tuple[Rung, Rung]]:
+    """``all``: every weak < strong pair; ``to_largest``: every rung supervising the largest."""
+    if pairs == "all":
+        return [(w, s) for i, w in enumerate(rungs) for s in rungs[i + 1:]]
+    if pairs == "to_largest":
+        return [(w, rungs[-1]) for w in rungs[:-1]]
+    if pairs == "adjacent":
+        return list(zip(rungs[:-1], rungs[1:]))
+    raise ValueError(f"unknown pairs {pairs!r}; accepted: all, to_largest, adjacent")
+
+
+def run_grid(tasks: Iterable[str], ladder: str, seeds: Iterable[int], preset: str,
+             methods: Iterable[str] = ("baseline",), pairs: str = "all", select: str = "last",
+             store: ArtifactStore | None = None, lm_steps: int | None = None) -> pd.DataFrame:
+    """One tidy row per (task, method, weak, strong, seed); every model comes from the store.
+    ``lm_steps``: the LM finetuning budget of the ``generative`` method (its default otherwise)."""
+    store = store or default_store()
+    rungs = get_ladder(ladder)
+    check_available(rungs)  # e.g. a hub ladder offline: fail now, not after the first model trained
+    size = {r.name: r.non_embedding_params() for r in rungs}
+    jobs = [(t, s) for t in tasks for s in seeds]
+    rows = []
+    for task, seed in progress(jobs, desc="tasks x seeds", leave=True):
+        data = task_data(task, preset, seed)
+        grid = rung_pairs(rungs, pairs)
+        # only the rungs the chosen pairs need: each weak supervisor and ceiling once
+        weak = {w.name: weak_supervisor(w, data, seed, store) for w in {w.name: w for w, _ in grid}.values()}
+        ceiling = {s.name: strong_ceiling(s, data, seed, store) for s in {s.name: s for _, s in grid}.values()}
+        for method in methods:
+            m = get_method(method)
+            for w, s in grid:
+                common = {"domain": get_task(task).domain, "task": task, "method": method,
+                          "weak_model": w.name, "strong_model": s.name, "weak_size": size[w.name],
+                          "strong_size": size[s.name], "seed": seed}
+                if m.kind == "loss":
+                    student = w2s_student(s, data, seed, weak[w.name], m, select, store)
+                    rows.append({**common, **evaluate_run(data, weak[w.name], student, ceiling[s.name])})
+                    continue
+                result = run_method(m, rungs, w, s, data, seed, weak[w.name], ceiling[s.name],
+                                                select=select, store=store, lm_steps=lm_steps)
+                if result is not None:  # e.g. bootstrapping a pair with no rung between
+                    rows.append({**common, **result})
+    return pd.DataFrame(rows)
+
+
+HUMAN_RATER = "human (1 rater)"
+
+
+def human_supervised_runs(tasks: Sequence[str], ladder: str, seeds: Sequence[int], preset: str,
+                          methods: Sequence[str] = ("baseline",), select: str = "last", store=None):
+    """Students of every rung supervised by a single human rater instead of a weak model (tasks
+    with human weak labels only), one row per (task, method, strong rung, seed) in ``run_grid``'s
+    columns; the weak model is ``human (1 rater)`` with no size."""
+    rungs = get_ladder(ladder)
+    rows = []
+    for task in tasks:
+        for seed in seeds:
+            data = task_data(task, preset, seed)
+            if not has_human_labels(data):
+                continue
+            human = human_supervisor(data, store)
+            for rung in rungs:
+                ceiling = strong_ceiling(rung, data, seed, store)
+                for name in methods:
+                    method = METHODS[name]
+                    if method.kind != "loss":
+                        continue
+                    student = w2s_student(rung, data, seed, human, method, select, store)
+                    rows.append({"domain": get_task(task).domain, "task": task, "method": name,
+                                 "weak_model": HUMAN_RATER, "strong_model": rung.name, "weak_size": float("nan"),
+                                 "strong_size": rung.non_embedding_params(), "seed": seed,
+                                 **evaluate_run(data, human, student, ceiling)})
+    return pd.DataFrame(rows)
