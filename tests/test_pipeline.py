@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from w2s_lib import grid, methods, pipeline
+from w2s_lib.models import get_ladder
 from w2s_lib.store import default_store
 
 
@@ -23,7 +24,7 @@ def test_student_never_sees_ground_truth_of_B(tiny_corpus, small_splits, monkeyp
     assert len(runs) == 1
     data = pipeline.task_data("sentiment", "smoke", 0)
     truth_b = data.labels("B").astype(float)
-    weak_art = pipeline.weak_supervisor(pipeline.get_ladder("tiny-test")[0], data, 0)
+    weak_art = pipeline.weak_supervisor(get_ladder("tiny-test")[0], data, 0)
     weak_b = pipeline.read_labels(weak_art, "B").loc[data.splits.B["id"]].to_numpy()
     # calls: weak (A, ground truth), ceiling (B, ground truth), student (B, weak labels)
     (weak_call,) = [c for c in seen if c[0] == "A"]
@@ -37,7 +38,7 @@ def test_student_never_sees_ground_truth_of_B(tiny_corpus, small_splits, monkeyp
 
 def test_student_targets_come_only_from_the_supervisor(tiny_corpus, small_splits):
     data = pipeline.task_data("sentiment", "smoke", 0)
-    rung = pipeline.get_ladder("tiny-test")[0]
+    rung = get_ladder("tiny-test")[0]
     weak = pipeline.weak_supervisor(rung, data, 0)
     b, v = pipeline.student_targets(data, weak)
     labels = pd.read_parquet(weak.file("labels.parquet"))
