@@ -73,7 +73,11 @@ def test_run_grid_runs_each_method_where_it_applies(store):
     assert gen["plain_ceiling_acc"] == pytest.approx(base["ceiling_acc"])
     table = tables.summarize(runs)
     assert set(table["method"]) == {"baseline", "aux_conf", "bootstrap", "generative"}
-    assert len(tables.method_comparison(table)) == len(table) - 3
+    comparison = tables.method_comparison(runs)
+    assert len(comparison) == len(table) - 3  # every method row of a pair that has a baseline row
+    assert comparison[["ci_low", "ci_high"]].notna().all().all()  # one seed: items alone give the interval
+    assert (comparison["ci_low"] <= comparison["student − baseline"]).all()
+    assert (comparison["student − baseline"] <= comparison["ci_high"]).all()
 
 
 def test_generative_finetune_reads_no_test_text_and_is_reused(store):

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from w2s_lib import metrics
 from w2s_lib.metrics import (
     PGR,
     accuracy,
@@ -200,3 +201,52 @@ def test_an_unreliable_or_undefined_pgr_never_shows_as_a_number_in_a_table():
     assert table.loc["tiny_gap", "pgr_flag"] == "unreliable" and table.loc["no_gap", "pgr_flag"] == "undefined"
     assert table[["pgr", "pgr_ci_low", "pgr_ci_high"]].isna().all().all()
     assert table.loc["tiny_gap", "pgr_unflagged"] == pytest.approx(18.0)  # the ratio, kept apart
+
+
+# ----------------------------------------------------------------------------- items × seeds
+
+def test_outcomes_survive_packing_for_any_length():
+    rng = np.random.default_rng(0)
+    for n in (1, 7, 8, 9, 988):
+        hits = rng.random(n) < 0.6
+        assert np.array_equal(metrics.unpack_outcomes(metrics.pack_outcomes(hits), n), hits)
+
+
+def test_an_interval_over_items_is_wider_than_one_over_three_identical_seeds():
+    """Three seeds that agree leave no seed spread: only resampling the test items shows the
+    uncertainty of a 500-item test set (about ±4 points at 60 %)."""
+    rng = np.random.default_rng(1)
+    hits = rng.random(500) < 0.6
+    matrix = np.stack([hits] * 3)[None]
+    draws = metrics.item_seed_means(matrix)[0]
+    low, high = np.percentile(draws, [2.5, 97.5])
+    assert high - low > 0.06
+    seeds_only = metrics.bootstrap_ci(matrix[0].mean(axis=1))
+    assert seeds_only.high - seeds_only.low == 0
+
+
+def test_paired_draws_cancel_what_two_roles_share():
+    """A method equal to the baseline on every item has a difference of exactly 0 in every draw."""
+    rng = np.random.default_rng(2)
+    a = rng.random((3, 400)) < 0.7
+    draws = metrics.item_seed_means(np.stack([a, a]))
+    assert np.array_equal(draws[0], draws[1])
+
+
+def test_summaries_use_items_and_seeds_when_runs_keep_outcomes():
+    rng = np.random.default_rng(3)
+    rows = []
+    for seed in range(3):
+        weak, student, ceiling = (rng.random(300) < p for p in (0.6, 0.7, 0.8))
+        rows.append({"seed": seed, "weak_acc": weak.mean(), "student_acc": student.mean(),
+                     "ceiling_acc": ceiling.mean(), "n_test": 300,
+                     **{c: metrics.pack_outcomes(x) for c, x in zip(metrics.ITEM_COLUMNS.values(),
+                                                                  (weak, student, ceiling))}})
+    runs = pd.DataFrame(rows)
+    row = metrics.summarize_runs(runs, by=[]).iloc[0]
+    assert row["ci_over"] == "test items × seeds"
+    assert row["student_acc_ci_low"] < row["student_acc"] < row["student_acc_ci_high"]
+    assert row["pgr_ci_low"] < row["pgr"] < row["pgr_ci_high"]
+    without = metrics.summarize_runs(runs.drop(columns=list(metrics.ITEM_COLUMNS.values())), by=[]).iloc[0]
+    assert without["ci_over"] == "seeds"
+    assert (row["pgr_ci_high"] - row["pgr_ci_low"]) > (without["pgr_ci_high"] - without["pgr_ci_low"])

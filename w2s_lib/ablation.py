@@ -9,22 +9,22 @@ trains the next reads back.
 """
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
+from . import metrics
 from .alignment import align
 from .debate.experiment import DebateSetup, debate_setup
 from .debate.protocols import Protocol
-from .debate.views import DebateView
 from .debate.embeddings import UnitEmbeddings
+from .debate.views import DebateView
 from .facilitation import TEACHERS, debate_zero_shot, facilitate, occlusion_evidence, probe_scorer, zero_shot_teacher
-from .models.ladder import get_ladder
 from .methods import METHODS
-from .pipeline import (TaskData, evaluate_run, load_probe, strong_ceiling, task_data, test_accuracy, w2s_student,
+from .models.ladder import get_ladder
+from .pipeline import (TaskData, load_probe, strong_ceiling, task_data, test_predictions, w2s_student,
                        weak_supervisor)
 from .store import Artifact, ArtifactStore
 
@@ -153,19 +153,36 @@ def psi_variants(m: DebateModels, seed: int, protocol: Protocol, members: int = 
                                f"strong student on the Φ-facilitated jury's labels ({method})")}
 
 
-def variant_rows(m: DebateModels, seed: int, variants: dict[str, Variant], store=None) -> pd.DataFrame:
-    """Per-seed test accuracies of every variant, with the seed's plain weak supervisor and ceiling."""
-    dq, _ = m.data(seed)
-    base = baseline_variants(m, seed, store)
-    acc = functools.partial(test_accuracy, dq)
+def scored_rows(task: str, data: TaskData, seed: int, variants: dict[str, Variant], weak: Artifact,
+                ceiling: Artifact) -> pd.DataFrame:
+    """Per-seed rows of table 2: each variant's test accuracy and its supervisor's, with the seed's
+    plain weak supervisor and ceiling, and every one's per-item outcomes on the fixed test set
+    (packed), so tables can give intervals over items × seeds and pair variants on them."""
+    y = data.labels("test")
 
-    weak, ceiling = acc(base["weak"].model), acc(base["ceiling"].model)
+    def score(art: Artifact | None) -> tuple[float, str | None]:
+        if art is None:
+            return np.nan, None
+        hits = metrics.outcomes(test_predictions(data, art), y)
+        return float(hits.mean()), metrics.pack_outcomes(hits)
+
+    (weak_acc, weak_items), (ceiling_acc, ceiling_items) = score(weak), score(ceiling)
     rows = []
     for v in variants.values():
-        rows.append({"task": m.task, "variant": v.name, "seed": seed, "acc": acc(v.model),
-                     "supervisor_acc": acc(v.supervisor) if v.supervisor is not None else np.nan,
-                     "weak_acc": weak, "ceiling_acc": ceiling, "note": v.note})
+        (acc, items), (sup_acc, sup_items) = score(v.model), score(v.supervisor)
+        rows.append({"task": task, "variant": v.name, "seed": seed, "acc": acc, "supervisor_acc": sup_acc,
+                     "weak_acc": weak_acc, "ceiling_acc": ceiling_acc, "note": v.note, "n_test": len(y),
+                     "items": items, "supervisor_items": sup_items, "weak_items": weak_items,
+                     "ceiling_items": ceiling_items})
     return pd.DataFrame(rows)
+
+
+def variant_rows(m: DebateModels, seed: int, variants: dict[str, Variant], store=None) -> pd.DataFrame:
+    """Per-seed rows of every variant on a debate task, scored against the seed's plain weak
+    supervisor and ceiling (:func:`scored_rows`)."""
+    dq, _ = m.data(seed)
+    base = baseline_variants(m, seed, store)
+    return scored_rows(m.task, dq, seed, variants, base["weak"].model, base["ceiling"].model)
 
 
 # ----------------------------------------------------------------------------- Φ on the NLP tasks
@@ -183,16 +200,9 @@ def nlp_phi_rows(task: str, preset: str, ladder: str, seed: int, teachers: Seque
     weak = weak_supervisor(weak_rung, data, seed, store)
     ceiling = strong_ceiling(strong_rung, data, seed, store)
     student = w2s_student(strong_rung, data, seed, weak, METHODS["baseline"], store=store)
-    scores = evaluate_run(data, weak, student, ceiling)
-    acc = functools.partial(test_accuracy, data)
-
-    common = {"task": task, "seed": seed, "weak_acc": scores["weak_acc"], "ceiling_acc": scores["ceiling_acc"]}
-    rows = [{**common, "variant": "weak", "acc": scores["weak_acc"], "supervisor_acc": np.nan,
-             "note": f"M_W: {weak_rung.name}"},
-            {**common, "variant": "ceiling", "acc": scores["ceiling_acc"], "supervisor_acc": np.nan,
-             "note": f"{strong_rung.name} on ground truth of B"},
-            {**common, "variant": "w2s_baseline", "acc": scores["student_acc"], "supervisor_acc": scores["weak_acc"],
-             "note": f"{strong_rung.name} on M_W's labels"}]
+    variants = {"weak": Variant("weak", weak, note=f"M_W: {weak_rung.name}"),
+                "ceiling": Variant("ceiling", ceiling, note=f"{strong_rung.name} on ground truth of B"),
+                "w2s_baseline": Variant("w2s_baseline", student, weak, f"{strong_rung.name} on M_W's labels")}
     for teacher in teachers:
         teach = {"student": student, "ceiling": ceiling}.get(teacher) or zero_shot_teacher(strong_rung, data, seed,
                                                                                            store=store)
@@ -200,8 +210,8 @@ def nlp_phi_rows(task: str, preset: str, ladder: str, seed: int, teachers: Seque
         phi_student = w2s_student(strong_rung, data, seed, facilitated, METHODS["baseline"], store=store)
         suffix = "" if teacher == default_teacher else f"[{teacher}]"
         bound = " — an upper bound: this teacher learned from ground truth of B" if teacher == "ceiling" else ""
-        rows += [{**common, "variant": f"phi_weak{suffix}", "acc": acc(facilitated), "supervisor_acc": acc(teach),
-                  "note": f"M'_W (teacher: {teacher}){bound}"},
-                 {**common, "variant": f"phi{suffix}", "acc": acc(phi_student), "supervisor_acc": acc(facilitated),
-                  "note": f"{strong_rung.name} on M'_W's labels (teacher: {teacher})"}]
-    return pd.DataFrame(rows)
+        variants[f"phi_weak{suffix}"] = Variant(f"phi_weak{suffix}", facilitated, teach,
+                                                f"M'_W (teacher: {teacher}){bound}")
+        variants[f"phi{suffix}"] = Variant(f"phi{suffix}", phi_student, facilitated,
+                                           f"{strong_rung.name} on M'_W's labels (teacher: {teacher}){bound}")
+    return scored_rows(task, data, seed, variants, weak, ceiling)

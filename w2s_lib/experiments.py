@@ -47,25 +47,30 @@ def ladder_card(cfg) -> pd.DataFrame:
     return tables.ladder_card(get_ladder(cfg.ladder), corpus_for(cfg.tasks[0]))
 
 
-def weak_to_strong(cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
+def weak_to_strong(cfg) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The grid of one weak-to-strong notebook: every task, seed, pair and method (and, where the
-    notebook asks for them, students of a single human rater), and its table 1 rows.
-    Returns (runs: one row per seed, table: means and PGR with intervals)."""
+    notebook asks for them, students of a single human rater), its table 1 rows and each method
+    against the baseline, paired on seeds and test items. Returns (runs: one row per seed,
+    table: means and PGR with intervals over items × seeds, comparison: method − baseline)."""
     runs = run_grid(cfg.tasks, cfg.ladder, cfg.seeds, cfg.preset, methods=cfg.methods, pairs=cfg.pairs,
                     lm_steps=cfg.lm_steps)
     if getattr(cfg, "human_raters", False):  # one rater's preference instead of a weak model's
         human = human_supervised_runs(cfg.tasks, cfg.ladder, cfg.seeds, cfg.preset,
                                       methods=[m for m in cfg.methods if m in ("baseline", "aux_conf")])
         runs = pd.concat([runs, human], ignore_index=True)
-    return runs, tables.summarize(runs)
+    return runs, tables.summarize(runs), tables.method_comparison(runs)
 
 
-def save_weak_to_strong(runs: pd.DataFrame, table: pd.DataFrame, cfg, stem: str, wall_time_s: float):
-    """Merge the rows into the notebook's runs table and ``table1_main`` (replacing only the rows it
-    produced) and redraw figures 1–3 from the whole table: every domain run so far.
-    Returns (table 1, {figure name: figure})."""
+def save_weak_to_strong(runs: pd.DataFrame, table: pd.DataFrame, comparison: pd.DataFrame, cfg, stem: str,
+                        wall_time_s: float):
+    """Merge the rows into the notebook's runs table, ``table1_main`` and ``table1_comparisons``
+    (replacing only the rows it produced) and redraw figures 1–3 from the whole table: every domain
+    run so far. Returns (table 1, {figure name: figure})."""
     update_table(runs, notebook(stem).runs_table, preset=cfg.preset, replace_on=ROW_KEYS + ["seed"],
                  seeds=cfg.seeds)
+    if len(comparison):
+        update_table(comparison, "table1_comparisons", preset=cfg.preset, replace_on=["task", "pair", "method"],
+                     seeds=cfg.seeds)
     with results_lock(cfg.preset):  # notebooks running side by side redraw the shared figures in turn
         table1 = update_table(table, "table1_main", preset=cfg.preset, replace_on=ROW_KEYS, order=DOMAINS,
                               seeds=cfg.seeds)
@@ -87,10 +92,10 @@ def who_reads_what(models: DebateModels, seed: int) -> pd.DataFrame:
                          ("splits", ", ".join(f"{k} {v}" for k, v in dq.splits.sizes().items()))], columns=["", ""])
 
 
-def facilitation(cfg, models: DebateModels) -> tuple[pd.DataFrame, pd.DataFrame]:
+def facilitation(cfg, models: DebateModels) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Φ for every seed and teacher: the baseline, Φ and Φ with explanations on the debate task (rows
     of the main teacher are named ``phi``, the others ``phi[teacher]``), then Φ on each NLP task.
-    Returns (per-seed rows, table 2 rows)."""
+    Returns (per-seed rows, table 2 rows, paired comparisons: M'_W − M_W, its student − the plain one)."""
     teachers = [cfg.teacher, *cfg.other_teachers]
     rows = []
     for seed in progress(cfg.seeds, desc="seeds", leave=True):
@@ -104,7 +109,7 @@ def facilitation(cfg, models: DebateModels) -> tuple[pd.DataFrame, pd.DataFrame]
         for seed in cfg.seeds:
             rows.append(nlp_phi_rows(task, cfg.preset, cfg.nlp_ladder, seed, teachers, cfg.teacher))
     runs = pd.concat(rows, ignore_index=True)
-    return runs, tables.framework_table(runs)
+    return runs, tables.framework_table(runs), tables.framework_comparisons(runs)
 
 
 @dataclass
@@ -147,9 +152,11 @@ def debate_setting(cfg) -> tuple[DebateSetup, list[Protocol], pd.DataFrame]:
     return setup, protocols, card
 
 
-def debate_protocols(cfg, setup: DebateSetup, protocols: list[Protocol]) -> tuple[DebateStudy, pd.DataFrame]:
-    """D under every protocol and seed, each test item judged in both answer orders; and the
-    protocols' rows of table 2. Returns (the study, the table)."""
+def debate_protocols(cfg, setup: DebateSetup, protocols: list[Protocol]
+                     ) -> tuple[DebateStudy, pd.DataFrame, pd.DataFrame]:
+    """D under every protocol and seed, each test item judged in both answer orders; the protocols'
+    rows of table 2, and the protocols against each other paired on seeds and test items.
+    Returns (the study, the table, the comparisons)."""
     runs = run_protocols(cfg.task, cfg.preset, cfg.seeds, protocols, setup)
     n_test = sizes_for_preset(cfg.task, cfg.preset).n_test
     short = [f"{r.protocol} (seed {r.seed}): {len(r.records)}" for r in runs if len(r.records) != 2 * n_test]
@@ -158,12 +165,15 @@ def debate_protocols(cfg, setup: DebateSetup, protocols: list[Protocol]) -> tupl
     study = DebateStudy(setup, protocols, runs)
     table = tables.protocol_table(runs).assign(task=cfg.task, judge=f"{setup.weak.name} ({cfg.judge})",
                                                debater=f"{study.strong_name} ({cfg.debater})")
-    return study, table
+    return study, table, tables.protocol_comparisons(runs).assign(task=cfg.task)
 
 
-def save_debate(table: pd.DataFrame, study: DebateStudy, cfg, wall_time_s: float):
-    """The protocols' rows into table 2 and their figure; returns the figure."""
+def save_debate(table: pd.DataFrame, comparisons: pd.DataFrame, study: DebateStudy, cfg, wall_time_s: float):
+    """The protocols' rows into table 2 and its comparisons, and their figure; returns the figure."""
     update_table(table, "table2_framework", preset=cfg.preset, replace_on=["task", "variant"], seeds=cfg.seeds)
+    if len(comparisons):
+        update_table(comparisons, "table2_comparisons", preset=cfg.preset, replace_on=["task", "comparison"],
+                     seeds=cfg.seeds)
     label = f"{cfg.task} · preset {cfg.preset} · seeds {cfg.seeds} · judge {study.setup.weak.name} · our numbers"
     fig = figures.protocol_accuracy(table, title=label)
     save_figure(fig, "debate_protocols", preset=cfg.preset, seeds=cfg.seeds, tables=["table2_framework"],
@@ -183,9 +193,10 @@ def alignment_setting(cfg) -> tuple[DebateModels, Protocol, pd.DataFrame]:
     return models, protocol, card
 
 
-def alignment(cfg, models: DebateModels, protocol: Protocol) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def alignment(cfg, models: DebateModels, protocol: Protocol
+              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Ψ and Φ → Ψ for every seed, beside the plain baseline, and the error taxonomy of the aligned
-    student. Returns (per-seed rows, table 2 rows, error types)."""
+    student. Returns (per-seed rows, table 2 rows, paired comparisons, error types)."""
     rows, errors = [], {}
     for seed in progress(cfg.seeds, desc="seeds", leave=True):
         variants = dict(baseline_variants(models, seed))
@@ -196,12 +207,16 @@ def alignment(cfg, models: DebateModels, protocol: Protocol) -> tuple[pd.DataFra
         errors[seed] = error_types(strong_view, psi["psi"].model, psi["psi_jury"].model, variants["weak"].model,
                                    models.setup, protocol, seed)
     runs = pd.concat(rows, ignore_index=True)
-    return runs, tables.framework_table(runs), tables.error_table(errors)
+    return runs, tables.framework_table(runs), tables.framework_comparisons(runs), tables.error_table(errors)
 
 
-def save_framework(runs: pd.DataFrame, table: pd.DataFrame, cfg) -> pd.DataFrame:
-    """Rows of Φ or Ψ into ``runs_framework`` (per seed) and table 2, by task and variant."""
+def save_framework(runs: pd.DataFrame, table: pd.DataFrame, comparisons: pd.DataFrame, cfg) -> pd.DataFrame:
+    """Rows of Φ or Ψ into ``runs_framework`` (per seed), table 2 (by task and variant) and its
+    paired comparisons (by task and comparison)."""
     update_table(runs, "runs_framework", preset=cfg.preset, replace_on=["task", "variant", "seed"], seeds=cfg.seeds)
+    if len(comparisons):
+        update_table(comparisons, "table2_comparisons", preset=cfg.preset, replace_on=["task", "comparison"],
+                     seeds=cfg.seeds)
     return update_table(table, "table2_framework", preset=cfg.preset, replace_on=["task", "variant"],
                         seeds=cfg.seeds)
 

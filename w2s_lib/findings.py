@@ -1,20 +1,24 @@
 """What the numbers say, in sentences: every line of prose a notebook shows is written here from
 a table it computed, so the words can never disagree with the numbers. Nothing here decides
-whether a result is good; a comparison is worded from its interval ("better", "worse", "not
-clearly different")."""
+whether a result is good; a difference is worded from its paired interval, and one whose interval
+includes 0 is written as "no detectable effect"."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
 
-def _compare(t: pd.DataFrame, a: str, b: str) -> str:
-    """How variant ``a`` compares with ``b`` by their accuracy intervals."""
-    if t.loc[a, "acc_ci_low"] > t.loc[b, "acc_ci_high"]:
-        return "better than"
-    if t.loc[a, "acc_ci_high"] < t.loc[b, "acc_ci_low"]:
-        return "worse than"
-    return "not clearly different from"
+def effect(value: float, low: float, high: float) -> str:
+    """A difference in accuracy, in points, with its paired interval; an interval that includes 0
+    is written as no detectable effect."""
+    text = f"{100 * value:+.1f} points [{100 * low:+.1f}, {100 * high:+.1f}]"
+    return text if (low > 0 or high < 0) else f"{text}: no detectable effect"
+
+
+def comparison_lines(comparisons: pd.DataFrame) -> list[str]:
+    """One line per paired comparison (columns ``comparison``, ``difference``, ``ci_low``, ``ci_high``)."""
+    return [f"{row['comparison']}: {effect(row['difference'], row['ci_low'], row['ci_high'])}"
+            + (f" ({row['task']})" if "task" in row.index else "") for _, row in comparisons.iterrows()]
 
 
 def _bullets(lines) -> str:
@@ -23,23 +27,25 @@ def _bullets(lines) -> str:
 
 # ----------------------------------------------------------------------------- Φ (notebook 05)
 
-def facilitation_findings(table: pd.DataFrame, preset: str, seeds, debate_task: str) -> str:
+def facilitation_findings(table: pd.DataFrame, comparisons: pd.DataFrame, preset: str, seeds, debate_task: str) -> str:
     """Per task: M_W, the ceiling and the plain student; for each Φ variant, M'_W against M_W and its
-    student against the plain student (markdown)."""
+    student against the plain student, each difference paired on seeds and test items (markdown)."""
     parts = []
     for task in table["task"].unique():
         t = table[table["task"] == task].set_index("variant")
         out = [f"**{task}**: M_W {t.loc['weak', 'acc']:.3f}, strong ceiling {t.loc['ceiling', 'acc']:.3f}, "
                f"plain weak-to-strong student {t.loc['w2s_baseline', 'acc']:.3f} "
                f"(PGR {t.loc['w2s_baseline', 'pgr']:.2f})."]
+        paired = comparisons[comparisons["task"] == task].set_index("comparison")
         for name in [v for v in t.index if v.startswith("phi_weak") or v.startswith("phi_explained_weak")]:
             student = name.replace("_weak", "")
-            delta = t.loc[name, "acc"] - t.loc["weak", "acc"]
-            out.append(f"{student}: M'_W {t.loc[name, 'acc']:.3f} ({100 * delta:+.1f} points against M_W, "
-                       f"CI {t.loc[name, 'acc_ci_low']:.3f}–{t.loc[name, 'acc_ci_high']:.3f}), its student "
-                       f"{t.loc[student, 'acc']:.3f} against the baseline student's "
-                       f"{t.loc['w2s_baseline', 'acc']:.3f} — "
-                       f"{_compare(t, student, 'w2s_baseline').removesuffix(' than').removesuffix(' from')}.")
+            line = f"{student}: M'_W {t.loc[name, 'acc']:.3f}, its student {t.loc[student, 'acc']:.3f}"
+            for label, key in (("M'_W − M_W", f"{name} − weak"), ("student − plain student",
+                                                                 f"{student} − w2s_baseline")):
+                if key in paired.index:
+                    r = paired.loc[key]
+                    line += f"; {label} {effect(r['difference'], r['ci_low'], r['ci_high'])}"
+            out.append(line + ".")
         parts.append(_bullets(out))
     t = table[table["task"] == debate_task].set_index("variant")
     gap = t.loc["ceiling", "acc"] - t.loc["weak", "acc"]
@@ -49,17 +55,13 @@ def facilitation_findings(table: pd.DataFrame, preset: str, seeds, debate_task: 
 
 # ----------------------------------------------------------------------------- D (notebook 06)
 
-def debate_findings(table: pd.DataFrame, preset: str, seeds) -> str:
-    """Each protocol's accuracy with its interval, and what debate adds over the other protocols."""
+def debate_findings(table: pd.DataFrame, comparisons: pd.DataFrame, preset: str, seeds) -> str:
+    """Each protocol's accuracy with its interval, and the protocols against each other, paired on
+    seeds and test items."""
     acc = table.set_index("variant")["acc"]
     lines = [f"**{v}**: {acc[v]:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in
              zip(table["variant"], table["acc_ci_low"], table["acc_ci_high"])]
-    if {"debate", "blind"} <= set(acc.index):
-        lines.append(f"Debate moves the weak judge from {acc['blind']:.3f} (blind) to {acc['debate']:.3f}: "
-                     f"{100 * (acc['debate'] - acc['blind']):+.1f} points.")
-    if {"consultancy", "debate"} <= set(acc.index):
-        lines.append(f"One consultant on a random side gives {acc['consultancy']:.3f}, "
-                     f"{100 * (acc['consultancy'] - acc['debate']):+.1f} points against two debaters.")
+    lines += comparison_lines(comparisons)
     if {"oracle", "debate"} <= set(acc.index):
         lines.append(f"Reading the whole passage (oracle) gives {acc['oracle']:.3f}: the same weak judge does "
                      f"{'better' if acc['oracle'] > acc['debate'] else 'worse'} with the full passage than with "
@@ -74,18 +76,28 @@ def debate_findings(table: pd.DataFrame, preset: str, seeds) -> str:
 
 # ----------------------------------------------------------------------------- Ψ (notebook 07)
 
-def alignment_findings(table: pd.DataFrame, preset: str, seeds, jury_size: int, teacher: str) -> str:
-    """The jury against M_W and the ceiling; its student against the plain one; Φ → Ψ against Ψ."""
+def alignment_findings(table: pd.DataFrame, comparisons: pd.DataFrame, preset: str, seeds, jury_size: int,
+                       teacher: str) -> str:
+    """The jury against M_W and the ceiling; its student against the jury and the plain student;
+    Φ → Ψ against Ψ — every difference paired on seeds and test items."""
     t = table.set_index("variant")
+    paired = comparisons.set_index("comparison")
+
+    def diff(key: str) -> str:
+        r = paired.loc[key]
+        return effect(r["difference"], r["ci_low"], r["ci_high"])
+
     text = [f"The jury of {jury_size} weak judges labels the test items with accuracy {t.loc['psi_jury', 'acc']:.3f}, "
             f"against {t.loc['weak', 'acc']:.3f} for the plain weak supervisor and {t.loc['ceiling', 'acc']:.3f} "
             f"for the strong ceiling.",
             f"The student it supervises reaches {t.loc['psi', 'acc']:.3f} [{t.loc['psi', 'acc_ci_low']:.3f}, "
             f"{t.loc['psi', 'acc_ci_high']:.3f}] (PGR {t.loc['psi', 'pgr']:.2f} [{t.loc['psi', 'pgr_ci_low']:.2f}, "
-            f"{t.loc['psi', 'pgr_ci_high']:.2f}]), {_compare(t, 'psi', 'w2s_baseline')} the plain weak-to-strong "
-            f"student ({t.loc['w2s_baseline', 'acc']:.3f}, PGR {t.loc['w2s_baseline', 'pgr']:.2f}).",
+            f"{t.loc['psi', 'pgr_ci_high']:.2f}]); against its own supervisor, the jury, "
+            f"{effect(t.loc['psi', 'minus_supervisor'], t.loc['psi', 'minus_supervisor_ci_low'], t.loc['psi', 'minus_supervisor_ci_high'])}; "
+            f"against the plain weak-to-strong student ({t.loc['w2s_baseline', 'acc']:.3f}, PGR "
+            f"{t.loc['w2s_baseline', 'pgr']:.2f}), {diff('psi − w2s_baseline')}.",
             f"With Φ first (teacher: {teacher}) the jury reaches {t.loc['phi_psi_jury', 'acc']:.3f} and its student "
-            f"{t.loc['phi_psi', 'acc']:.3f}: {_compare(t, 'phi_psi', 'psi')} Ψ alone."]
+            f"{t.loc['phi_psi', 'acc']:.3f}; against Ψ alone, {diff('phi_psi − psi')}."]
     return f"At preset `{preset}`, seeds {list(seeds)} (our numbers): " + " ".join(text)
 
 

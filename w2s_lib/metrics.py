@@ -7,11 +7,15 @@ Conventions:
   or class probabilities (N, C); :func:`to_predictions` turns any of them into indices.
 - PGR = (student − weak) / (ceiling − weak) is *undefined* (NaN) when ceiling ≤ weak and
   *unreliable* when the gap is below ``min_gap`` (2 accuracy points by default).
-- Confidence intervals are percentile bootstraps over seeds, deterministic for a given
-  ``seed``. With a single seed there is no spread to estimate and the CI is (NaN, NaN).
+- Confidence intervals are percentile bootstraps, deterministic for a given ``seed``. Where a
+  run keeps its per-item outcomes on the fixed test set (:func:`pack_outcomes`), each resample
+  draws seeds and test items together (:func:`item_seed_means`), so an interval holds
+  test-sampling error as well as seed-to-seed spread, and comparisons on the same seeds and
+  items are paired; otherwise seeds alone are resampled, and one seed gives (NaN, NaN).
 """
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -20,6 +24,9 @@ import pandas as pd
 
 PGR_FLAGS = ("ok", "unreliable", "undefined")
 REQUIRED_RUN_COLUMNS = ("seed", "weak_acc", "student_acc", "ceiling_acc")
+# per-item outcomes (packed) of the three roles, beside their accuracies in a runs table
+ITEM_COLUMNS = {"weak_acc": "weak_items", "student_acc": "student_items", "ceiling_acc": "ceiling_items"}
+N_BOOT_ITEMS = 2_000  # resamples of (seeds × items): 1000 items × 5 seeds × 3 roles in well under a second
 _GAP_TOLERANCE = 1e-9  # accuracies like 0.72 − 0.70 must count as a full 2-point gap
 
 
@@ -216,6 +223,72 @@ def bootstrap_pgr_ci(weak: Sequence[float], student: Sequence[float], ceiling: S
     return low, high, float(np.mean(~np.isnan(samples)))
 
 
+# --------------------------------------------------------------------------- items × seeds
+
+def pack_outcomes(outcomes: Sequence[bool] | np.ndarray) -> str:
+    """A run's per-item outcomes on the fixed test set (correct or not) as short text (bits in
+    base64), so a runs table with one row per seed keeps what an interval over items needs."""
+    return base64.b64encode(np.packbits(np.asarray(outcomes, dtype=bool)).tobytes()).decode("ascii")
+
+
+def unpack_outcomes(text: str, n: int) -> np.ndarray:
+    """The ``n`` outcomes :func:`pack_outcomes` stored."""
+    return np.unpackbits(np.frombuffer(base64.b64decode(text), dtype=np.uint8))[:n].astype(bool)
+
+
+def outcomes(predictions: Sequence | np.ndarray, labels: Sequence | np.ndarray) -> np.ndarray:
+    """Per item: whether the predicted class is the label (what :func:`accuracy` averages)."""
+    preds = to_predictions(predictions)
+    return preds == _labels(labels, preds.shape[0])
+
+
+def item_seed_means(values: np.ndarray, n_boot: int = N_BOOT_ITEMS, seed: int = 0) -> np.ndarray:
+    """Bootstrap means of per-item values, shape (roles, seeds, items) → (roles, n_boot).
+
+    Each resample draws the seeds and the test items with replacement, the same draw for every
+    role, so differences and ratios between roles (student − weak, PGR, method − baseline) stay
+    paired on seeds and items."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 3:
+        raise ValueError(f"values must have shape (roles, seeds, items); got {values.shape}")
+    if n_boot < 1:
+        raise ValueError(f"n_boot must be >= 1; got {n_boot}")
+    _, n_seeds, n_items = values.shape
+    rng = np.random.default_rng(seed)
+    item_counts = rng.multinomial(n_items, np.full(n_items, 1 / n_items), size=n_boot).astype(float)
+    seed_counts = rng.multinomial(n_seeds, np.full(n_seeds, 1 / n_seeds), size=n_boot).astype(float)
+    per_seed = np.einsum("bn,rsn->rbs", item_counts, values) / n_items
+    return np.einsum("rbs,bs->rb", per_seed, seed_counts) / n_seeds
+
+
+@dataclass(frozen=True)
+class PairedEstimate:
+    """A statistic on the observed runs and its percentile interval over items × seeds."""
+
+    value: float
+    low: float
+    high: float
+
+    @property
+    def excludes_zero(self) -> bool:
+        return bool(self.low > 0 or self.high < 0)
+
+
+def interval(samples: np.ndarray, value: float, level: float = 0.95) -> PairedEstimate:
+    low, high = _percentile_interval(np.asarray(samples, dtype=float), level)
+    return PairedEstimate(float(value), low, high)
+
+
+def outcome_matrix(group: pd.DataFrame, column: str) -> np.ndarray:
+    """(seeds, items) outcomes of one role from a runs group's packed ``column`` (rows by seed)."""
+    return np.stack([unpack_outcomes(text, int(n)) for text, n in zip(group[column], group["n_test"])])
+
+
+def has_item_outcomes(runs: pd.DataFrame, columns=tuple(ITEM_COLUMNS.values())) -> bool:
+    return all(c in runs.columns for c in columns) and "n_test" in runs.columns and \
+        not runs[list(columns)].isna().any().any()
+
+
 # --------------------------------------------------------------------------- agreement
 
 def agreement(student_pred: Sequence | np.ndarray, weak_pred: Sequence | np.ndarray,
@@ -258,7 +331,9 @@ def summarize_runs(runs: pd.DataFrame, by: Sequence[str], *, level: float = 0.95
     averaged (NaN-ignoring); non-numeric columns outside ``by`` are ignored. Output:
     ``by`` columns, ``n_seeds``, the mean of every numeric column, ``pgr`` (of the mean
     accuracies) with ``pgr_flag``, ``pgr_ci_low/high`` (seeds resampled, PGR of the
-    resampled means) and ``pgr_ci_defined`` (share of resamples with a PGR). A PGR flagged
+    resampled means) and ``pgr_ci_defined`` (share of resamples with a PGR); ``<role>_acc_ci_low/high``;
+    ``ci_over`` says what was resampled: "test items × seeds" where the runs keep per-item outcomes
+    (:data:`ITEM_COLUMNS`, one draw for all roles), else "seeds". A PGR flagged
     ``unreliable`` or ``undefined`` is NaN in ``pgr`` and its CI, so no table shows it as a
     result; the ratio as computed stays in ``pgr_unflagged``;
     ``student_minus_weak`` with its CI over per-seed differences, and ``pgr_auroc`` /
@@ -278,6 +353,7 @@ def summarize_runs(runs: pd.DataFrame, by: Sequence[str], *, level: float = 0.95
         raise ValueError(f"accuracy column(s) {non_numeric} must be numeric")
     metric_columns = accuracy_columns + [c for c in numeric if c not in accuracy_columns]
     has_auroc = all(f"{role}_auroc" in runs.columns for role in ("weak", "student", "ceiling"))
+    items = has_item_outcomes(runs)
 
     groups = runs.groupby(by, sort=True, dropna=False) if by else [((), runs)]
     rows = []
@@ -290,19 +366,35 @@ def summarize_runs(runs: pd.DataFrame, by: Sequence[str], *, level: float = 0.95
         for column in metric_columns:
             values = group[column].to_numpy(dtype=float)
             row[column] = float(np.nanmean(values)) if not np.isnan(values).all() else float("nan")
-        weak, student, ceiling = (group[c].to_numpy(dtype=float) for c in accuracy_columns)
         point = pgr(row["weak_acc"], row["student_acc"], row["ceiling_acc"], min_gap=min_gap)
-        low, high, defined = bootstrap_pgr_ci(weak, student, ceiling, level, n_boot, seed)
+        if items:  # seeds and test items resampled together, the same draw for all three roles
+            boot = item_seed_means(np.stack([outcome_matrix(group, ITEM_COLUMNS[c]) for c in accuracy_columns]),
+                                   seed=seed)
+            samples = pgr_values(boot[0], boot[1], boot[2])
+            low, high = _percentile_interval(samples, level)
+            defined = float(np.mean(~np.isnan(samples)))
+            difference = interval(boot[1] - boot[0], row["student_acc"] - row["weak_acc"], level)
+            diff_mean = difference.value
+            for column, draws in zip(accuracy_columns, boot):
+                row[f"{column}_ci_low"], row[f"{column}_ci_high"] = _percentile_interval(draws, level)
+        else:  # seeds only
+            weak, student, ceiling = (group[c].to_numpy(dtype=float) for c in accuracy_columns)
+            low, high, defined = bootstrap_pgr_ci(weak, student, ceiling, level, n_boot, seed)
+            difference = bootstrap_ci(student - weak, level, n_boot, seed)
+            diff_mean = difference.mean
+            for column in accuracy_columns:
+                ci = bootstrap_ci(group[column].to_numpy(dtype=float), level, n_boot, seed)
+                row[f"{column}_ci_low"], row[f"{column}_ci_high"] = ci.low, ci.high
         raw = point.value
         if point.flag != "ok":  # a reader must not take it for a result: no number in the PGR columns
             point_value = low = high = float("nan")
         else:
             point_value = raw
-        difference = bootstrap_ci(student - weak, level, n_boot, seed)
         row.update(pgr=point_value, pgr_ci_low=low, pgr_ci_high=high, pgr_flag=point.flag, pgr_unflagged=raw,
-                   pgr_ci_defined=defined, student_minus_weak=difference.mean,
+                   pgr_ci_defined=defined, student_minus_weak=diff_mean,
                    student_minus_weak_ci_low=difference.low,
-                   student_minus_weak_ci_high=difference.high)
+                   student_minus_weak_ci_high=difference.high,
+                   ci_over="test items × seeds" if items else "seeds")
         if has_auroc:
             auroc_pgr = pgr(row["weak_auroc"], row["student_auroc"], row["ceiling_auroc"],
                             min_gap=min_gap)

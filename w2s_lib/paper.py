@@ -12,6 +12,7 @@ from typing import Callable
 import pandas as pd
 
 from . import figures
+from .findings import comparison_lines
 from .manifest import producers
 from .paths import REPO_ROOT, figures_dir, tables_dir
 from .saving import save_figure
@@ -21,7 +22,8 @@ class MissingResult(FileNotFoundError):
     pass
 
 
-TABLES = ("table1_main", "table2_framework", "table3_imitation", "error_types")
+TABLES = ("table1_main", "table1_comparisons", "table2_framework", "table2_comparisons", "table3_imitation",
+          "error_types")
 # every stored table the paper reads: its tables and those its figures are drawn from
 NEEDED = (*TABLES, "concept_saliency_summary", "overfitting_curve")
 
@@ -127,3 +129,24 @@ def refresh_gallery(preset: str = "micro", gallery: Path = REPO_ROOT / "docs" / 
             if side.exists():
                 shutil.copy2(side, gallery / f"{fig.name}.provenance.json")
     return copied
+
+
+def headlines(preset: str) -> str:
+    """Every paired comparison the notebooks stored (each method against the baseline; Φ, D and Ψ
+    against their references), with its interval over test items × seeds; an interval that
+    includes 0 reads "no detectable effect" (markdown)."""
+    parts = []
+    for name, title in (("table1_comparisons", "Weak-to-strong methods against the baseline (table 1)"),
+                        ("table2_comparisons", "The framework: Φ, D and Ψ against their references (table 2)")):
+        try:
+            table, meta = load(name, preset)
+        except MissingResult as err:
+            parts.append(f"**{title}: missing.** {err}")
+            continue
+        if "method" in table.columns:  # table 1: name the pair and the method
+            table = table.assign(comparison=table["method"] + " − baseline (" + table["pair"] + ")",
+                                 difference=table["student − baseline"])
+        lines = comparison_lines(table)
+        parts.append(f"**{title}** (accuracy, points; preset `{meta.get('preset')}`, seeds {meta.get('seeds')}):\n\n"
+                     + "\n".join(f"- {line}" for line in lines))
+    return "\n\n".join(parts)

@@ -317,11 +317,15 @@ def test_accuracy(data: TaskData, art: Artifact) -> float:
 
 
 def evaluate_run(data: TaskData, weak: Artifact, student: Artifact, ceiling: Artifact) -> dict:
+    """One run's row: the three roles' test accuracies and AUROCs, the student's agreement with its
+    supervisor, and each role's per-item outcomes (packed) for intervals over items and seeds."""
     y = data.labels("test")
     p_weak, p_student, p_ceiling = (test_predictions(data, a) for a in (weak, student, ceiling))
     agree = metrics.agreement(metrics.to_predictions(p_student), metrics.to_predictions(p_weak), y)
+    items = {column: metrics.pack_outcomes(metrics.outcomes(p, y))
+             for column, p in zip(metrics.ITEM_COLUMNS.values(), (p_weak, p_student, p_ceiling))}
     return {"weak_acc": metrics.accuracy(p_weak, y), "student_acc": metrics.accuracy(p_student, y),
             "ceiling_acc": metrics.accuracy(p_ceiling, y), "weak_auroc": metrics.auroc(p_weak, y),
             "student_auroc": metrics.auroc(p_student, y), "ceiling_auroc": metrics.auroc(p_ceiling, y),
             "agreement": agree["agreement"], "agreement_weak_correct": agree["agreement_weak_correct"],
-            "agreement_weak_wrong": agree["agreement_weak_wrong"], "n_test": len(y)}
+            "agreement_weak_wrong": agree["agreement_weak_wrong"], "n_test": len(y), **items}

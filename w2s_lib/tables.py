@@ -20,7 +20,7 @@ from . import metrics
 from .alignment import ERROR_TYPES
 from .analyses.imitation import REQUIRED
 from .analyses.saliency import MODEL_STATES
-from .debate.experiment import ProtocolRun
+from .debate.experiment import ProtocolRun, record_score
 from .models.pretrain import pretrained_artifact
 
 ROW_KEYS = ["domain", "task", "method", "weak_model", "strong_model"]
@@ -103,56 +103,169 @@ def ladder_check(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def method_comparison(table: pd.DataFrame) -> pd.DataFrame:
-    """Each method against the baseline on the same pairs: student accuracy and PGR side by side,
-    and for bootstrapping the direct student on the same final examples."""
-    base = table[table["method"] == "baseline"].set_index(["task", "weak_model", "strong_model"])
+def method_comparison(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Each method against the baseline on the same pairs, seeds and test items (paired): the
+    students' accuracies, the difference method − baseline in accuracy and in PGR with intervals
+    over items × seeds (one draw for both), and whether each interval excludes 0; for
+    bootstrapping also the direct student on the same final examples."""
+    keys = ["task", "weak_model", "strong_model"]
+    base = {k: g.set_index("seed") for k, g in runs[runs["method"] == "baseline"].groupby(keys, dropna=False)}
     rows = []
-    for _, r in table[table["method"] != "baseline"].iterrows():
-        key = (r["task"], r["weak_model"], r["strong_model"])
-        b = base.loc[key] if key in base.index else None
-        rows.append({"task": r["task"], "pair": f"{r['weak_model']} → {r['strong_model']}", "method": r["method"],
-                     "student": r["student_acc"], "baseline student": b["student_acc"] if b is not None else np.nan,
-                     "PGR": r["pgr"], "PGR CI": f"[{r['pgr_ci_low']:.2f}, {r['pgr_ci_high']:.2f}]",
-                     "baseline PGR": b["pgr"] if b is not None else np.nan,
-                     "direct student (same examples)": r.get("direct_student_acc", np.nan),
-                     "ceiling": r["ceiling_acc"]})
+    for (task, weak, strong, method), g in runs[runs["method"] != "baseline"].groupby(keys + ["method"], sort=False,
+                                                                                       dropna=False):
+        b = base.get((task, weak, strong))
+        if b is None:
+            continue
+        g = g.set_index("seed")
+        seeds = sorted(set(g.index) & set(b.index))
+        m_, b_ = g.loc[seeds].reset_index(), b.loc[seeds].reset_index()
+        roles = [metrics.outcome_matrix(frame, column) for frame in (b_, m_)
+                 for column in metrics.ITEM_COLUMNS.values()]
+        boot = metrics.item_seed_means(np.stack(roles))  # weak, student, ceiling of the baseline, then the method
+        means = np.stack(roles).mean(axis=(1, 2))
+        pgr_b, pgr_m = (metrics.pgr_values(x[0], x[1], x[2]) for x in (boot[:3], boot[3:]))
+        point = metrics.pgr_values(means[3:4], means[4:5], means[5:6]) - metrics.pgr_values(means[0:1], means[1:2],
+                                                                                              means[2:3])
+        acc = metrics.interval(boot[4] - boot[1], means[4] - means[1], level)
+        gain = metrics.interval(pgr_m - pgr_b, float(point[0]), level)
+        rows.append({"task": task, "pair": f"{weak} → {strong}", "method": method, "n_seeds": len(seeds),
+                     "student": means[4], "baseline student": means[1],
+                     "student − baseline": acc.value, "ci_low": acc.low, "ci_high": acc.high,
+                     "excludes 0": acc.excludes_zero,
+                     "PGR − baseline PGR": gain.value, "pgr_diff_ci_low": gain.low, "pgr_diff_ci_high": gain.high,
+                     "PGR difference excludes 0": gain.excludes_zero,
+                     "direct student (same examples)": float(g["direct_student_acc"].mean())
+                     if "direct_student_acc" in g else np.nan,
+                     "ceiling": means[5]})
     return pd.DataFrame(rows)
 
 
 # ----------------------------------------------------------------------------- table 2
 
 def framework_table(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """One row per (task, variant): accuracy (mean, bootstrap CI over seeds) and PGR relative to
-    the plain weak supervisor M_W and the strong ceiling, where a strong student is scored."""
+    """One row per (task, variant): accuracy and PGR against the plain weak supervisor M_W and the
+    strong ceiling, the accuracy of the labels it learned from (``supervisor_acc``, on test) and
+    ``student − supervisor`` — each with an interval over test items × seeds where the rows keep
+    per-item outcomes (:func:`w2s_lib.ablation.scored_rows`), else over seeds."""
     out = []
     for (task, variant), g in rows.groupby(["task", "variant"], sort=False):
-        ci = metrics.bootstrap_ci(g["acc"].to_numpy(), level=level)
-        row = {"task": task, "variant": variant, "n_seeds": len(g), "acc": ci.mean, "acc_ci_low": ci.low,
-               "acc_ci_high": ci.high, "supervisor_acc": float(g["supervisor_acc"].mean()),
-               "weak_acc": float(g["weak_acc"].mean()), "ceiling_acc": float(g["ceiling_acc"].mean()),
-               "note": g["note"].iloc[0]}
-        summary = metrics.summarize_runs(g.rename(columns={"acc": "student_acc"})[
-            ["seed", "weak_acc", "student_acc", "ceiling_acc"]], by=[])
+        g = g.sort_values("seed", kind="stable")
+        runs = g.rename(columns={"acc": "student_acc", "items": "student_items"})
+        runs = runs[[c for c in ("seed", "weak_acc", "student_acc", "ceiling_acc", "n_test", "weak_items",
+                                 "student_items", "ceiling_items") if c in runs.columns]]
+        summary = metrics.summarize_runs(runs, by=[], level=level).iloc[0]
+        row = {"task": task, "variant": variant, "n_seeds": len(g), "acc": summary["student_acc"],
+               "acc_ci_low": summary["student_acc_ci_low"], "acc_ci_high": summary["student_acc_ci_high"],
+               "supervisor_acc": float(g["supervisor_acc"].mean()), "weak_acc": summary["weak_acc"],
+               "ceiling_acc": summary["ceiling_acc"], "note": g["note"].iloc[0]}
         for key in ("pgr", "pgr_ci_low", "pgr_ci_high", "pgr_flag"):
-            row[key] = summary[key].iloc[0]
+            row[key] = summary[key]
+        row.update(_minus_supervisor(g, level))
+        row["ci_over"] = summary["ci_over"]
         out.append(row)
     return pd.DataFrame(out)
 
 
+def _minus_supervisor(g: pd.DataFrame, level: float) -> dict:
+    """``student − supervisor`` on test with its paired interval: the weak-to-strong effect itself."""
+    nan = {"minus_supervisor": np.nan, "minus_supervisor_ci_low": np.nan, "minus_supervisor_ci_high": np.nan,
+           "minus_supervisor_excludes_0": False}
+    if g["supervisor_acc"].isna().any():
+        return nan
+    value = float((g["acc"] - g["supervisor_acc"]).mean())
+    if metrics.has_item_outcomes(g, ("items", "supervisor_items")):
+        boot = metrics.item_seed_means(np.stack([metrics.outcome_matrix(g, "items"),
+                                                 metrics.outcome_matrix(g, "supervisor_items")]))
+        estimate = metrics.interval(boot[0] - boot[1], value, level)
+    else:
+        ci = metrics.bootstrap_ci((g["acc"] - g["supervisor_acc"]).to_numpy(dtype=float), level)
+        estimate = metrics.PairedEstimate(value, ci.low, ci.high)
+    return {"minus_supervisor": estimate.value, "minus_supervisor_ci_low": estimate.low,
+            "minus_supervisor_ci_high": estimate.high, "minus_supervisor_excludes_0": estimate.excludes_zero}
+
+
+# the comparisons of table 2, each paired on seeds and test items: (variant, reference)
+FRAMEWORK_COMPARISONS = (("psi", "w2s_baseline"), ("phi_psi", "w2s_baseline"), ("phi_psi", "psi"),
+                         ("phi", "w2s_baseline"), ("phi_explained", "w2s_baseline"), ("phi_weak", "weak"),
+                         ("phi_explained_weak", "weak"), ("psi_jury", "weak"), ("phi_psi_jury", "weak"))
+
+
+def framework_comparisons(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Each variant against its reference on the same seeds and test items (Ψ − the plain student,
+    M'_W − M_W, …; teacher variants ``name[teacher]`` too): the difference in accuracy with its
+    interval over items × seeds, and whether the interval excludes 0."""
+    out = []
+    for task, g in rows.groupby("task", sort=False):
+        by_variant = {v: part.set_index("seed") for v, part in g.groupby("variant", sort=False)}
+        for variant in by_variant:
+            base_name = variant.split("[")[0]
+            suffix = variant[len(base_name):]
+            for name, reference in FRAMEWORK_COMPARISONS:
+                if name != base_name:
+                    continue
+                ref = by_variant.get(reference + suffix if reference.startswith("phi") else reference)
+                if ref is None:
+                    continue
+                a = by_variant[variant]
+                seeds = sorted(set(a.index) & set(ref.index))
+                pair = [part.loc[seeds].reset_index() for part in (a, ref)]
+                value = float(pair[0]["acc"].mean() - pair[1]["acc"].mean())
+                boot = metrics.item_seed_means(np.stack([metrics.outcome_matrix(p, "items") for p in pair]))
+                estimate = metrics.interval(boot[0] - boot[1], value, level)
+                out.append({"task": task, "comparison": f"{variant} − {ref['variant'].iloc[0]}", "n_seeds": len(seeds),
+                            "difference": estimate.value, "ci_low": estimate.low, "ci_high": estimate.high,
+                            "excludes 0": estimate.excludes_zero, "ci_over": "test items × seeds"})
+    return pd.DataFrame(out)
+
+
+def protocol_item_scores(runs: Sequence[ProtocolRun]) -> dict[str, np.ndarray]:
+    """Per protocol: (seeds, items) of the judge's score on each test item, both answer orders
+    averaged (1 right, 0 wrong, ½ on a tie), items in id order, seeds in order."""
+    out: dict[str, list[np.ndarray]] = {}
+    for run in sorted(runs, key=lambda r: r.seed):
+        frame = pd.DataFrame({"id": [r["id"] for r in run.records], "score": [record_score(r) for r in run.records]})
+        out.setdefault(run.protocol, []).append(frame.groupby("id")["score"].mean().sort_index().to_numpy())
+    return {name: np.stack(scores) for name, scores in out.items()}
+
+
 def protocol_table(runs: Sequence[ProtocolRun], level: float = 0.95) -> pd.DataFrame:
-    """One row per protocol: accuracy (mean over seeds, bootstrap CI), order effect, evidence."""
+    """One row per protocol: accuracy (mean over seeds and test items, interval over items ×
+    seeds), each answer order's accuracy and their difference, and the evidence the debaters showed."""
     per_seed = pd.DataFrame([r.summary() for r in runs])
+    scores = protocol_item_scores(runs)
     rows = []
     for name, group in per_seed.groupby("protocol", sort=False):
-        ci = metrics.bootstrap_ci(group["acc"].to_numpy(), level=level)
-        row = {"variant": name, "n_seeds": len(group), "acc": ci.mean, "acc_ci_low": ci.low, "acc_ci_high": ci.high}
+        estimate = metrics.interval(metrics.item_seed_means(scores[name][None])[0], float(group["acc"].mean()), level)
+        row = {"variant": name, "n_seeds": len(group), "acc": estimate.value, "acc_ci_low": estimate.low,
+               "acc_ci_high": estimate.high}
         for column in ("acc_correct_first", "acc_correct_second", "order_effect", "gold_quoted_by_correct",
                        "gold_quoted_by_wrong", "quotes_verified", "n_items"):
             if column in group:
                 row[column] = float(group[column].mean())
+        row["ci_over"] = "test items × seeds"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+PROTOCOL_COMPARISONS = (("debate", "blind"), ("consultancy", "blind"), ("debate", "consultancy"),
+                        ("oracle", "blind"), ("debate", "oracle"))
+
+
+def protocol_comparisons(runs: Sequence[ProtocolRun], level: float = 0.95) -> pd.DataFrame:
+    """Protocols against each other for the same judge, on the same seeds and test items: the
+    difference in accuracy with its interval over items × seeds, and whether it excludes 0."""
+    scores = protocol_item_scores(runs)
+    out = []
+    for name, reference in PROTOCOL_COMPARISONS:
+        if name not in scores or reference not in scores:
+            continue
+        pair = np.stack([scores[name], scores[reference]])
+        boot = metrics.item_seed_means(pair)
+        estimate = metrics.interval(boot[0] - boot[1], float(pair[0].mean() - pair[1].mean()), level)
+        out.append({"comparison": f"{name} − {reference}", "n_seeds": pair.shape[1], "difference": estimate.value,
+                    "ci_low": estimate.low, "ci_high": estimate.high, "excludes 0": estimate.excludes_zero,
+                    "ci_over": "test items × seeds"})
+    return pd.DataFrame(out)
 
 
 def error_table(per_seed: dict[int, pd.DataFrame], level: float = 0.95) -> pd.DataFrame:
@@ -177,13 +290,15 @@ def imitation_table(runs: pd.DataFrame, level: float = 0.95, n_boot: int = 10_00
     """Table 3: one row per (domain, task, method, weak_model, strong_model) with ``n_seeds`` and,
     for the student's agreement with its supervisor on test — overall, on items the supervisor got
     right (``agreement_weak_correct``) and on items it got wrong (``agreement_weak_wrong``) — the mean
-    over seeds and its percentile-bootstrap CI (NaN with one seed); ``agreement_gap`` = right − wrong
+    over seeds and its percentile-bootstrap interval over test items × seeds where the runs keep
+    per-item outcomes (else over seeds; NaN with one seed); ``agreement_gap`` = right − wrong
     (0: the student follows right and wrong labels alike; 1: it follows only the right ones)."""
     lacking = [c for c in REQUIRED if c not in runs.columns]
     if lacking:
         raise ValueError(f"runs lack column(s) {lacking}; required: {list(REQUIRED)}")
     keys = [k for k in GROUP_KEYS if k in runs.columns]
     sizes = [k for k in SIZE_KEYS if k in runs.columns]
+    items = metrics.has_item_outcomes(runs, ("weak_items", "student_items"))
     rows = []
     for key, group in runs.groupby(keys, sort=True, dropna=False):
         dup = group["seed"][group["seed"].duplicated()].tolist()
@@ -191,19 +306,45 @@ def imitation_table(runs: pd.DataFrame, level: float = 0.95, n_boot: int = 10_00
             raise ValueError(f"{dict(zip(keys, key))}: more than one run for seed(s) {dup}")
         group = group.sort_values("seed", kind="stable")
         row = {**dict(zip(keys, key)), **{k: group[k].iloc[0] for k in sizes}, "n_seeds": len(group)}
-        for column in ("agreement", "agreement_weak_correct", "agreement_weak_wrong"):
-            if column not in group.columns:
-                continue
-            ci = metrics.bootstrap_ci(group[column].to_numpy(dtype=float), level, n_boot)
-            row.update({column: ci.mean, f"{column}_ci_low": ci.low, f"{column}_ci_high": ci.high})
-        gap = group["agreement_weak_correct"].to_numpy(dtype=float) - group["agreement_weak_wrong"].to_numpy(dtype=float)
-        ci = metrics.bootstrap_ci(gap, level, n_boot)
-        row.update({"agreement_gap": ci.mean, "agreement_gap_ci_low": ci.low, "agreement_gap_ci_high": ci.high})
+        if items:
+            row.update(_agreement_over_items(group, level))
+        else:  # seeds only (runs tables without per-item outcomes)
+            for column in ("agreement", "agreement_weak_correct", "agreement_weak_wrong"):
+                if column not in group.columns:
+                    continue
+                ci = metrics.bootstrap_ci(group[column].to_numpy(dtype=float), level, n_boot)
+                row.update({column: ci.mean, f"{column}_ci_low": ci.low, f"{column}_ci_high": ci.high})
+            gap = (group["agreement_weak_correct"].to_numpy(dtype=float)
+                   - group["agreement_weak_wrong"].to_numpy(dtype=float))
+            ci = metrics.bootstrap_ci(gap, level, n_boot)
+            row.update({"agreement_gap": ci.mean, "agreement_gap_ci_low": ci.low, "agreement_gap_ci_high": ci.high})
+        row["ci_over"] = "test items × seeds" if items else "seeds"
         for column in ("weak_acc", "student_acc", "ceiling_acc", "n_test"):
             if column in group.columns:
                 row[column] = float(group[column].mean())
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _agreement_over_items(group: pd.DataFrame, level: float) -> dict:
+    """Agreement with the supervisor (overall, where it is right, where it is wrong) and their gap,
+    with intervals over items × seeds: on a binary item the student agrees with its supervisor
+    exactly when both are right or both are wrong."""
+    weak, student = (metrics.outcome_matrix(group, c) for c in ("weak_items", "student_items"))
+    agree = (weak == student).astype(float)
+    right = weak.astype(float)
+    boot = metrics.item_seed_means(np.stack([agree, agree * right, right, agree * (1 - right), 1 - right]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        draws = {"agreement": boot[0], "agreement_weak_correct": boot[1] / boot[2],
+                 "agreement_weak_wrong": boot[3] / boot[4]}
+    draws["agreement_gap"] = draws["agreement_weak_correct"] - draws["agreement_weak_wrong"]
+    observed = {c: float(group[c].mean()) for c in ("agreement", "agreement_weak_correct", "agreement_weak_wrong")}
+    observed["agreement_gap"] = observed["agreement_weak_correct"] - observed["agreement_weak_wrong"]
+    out = {}
+    for column, samples in draws.items():
+        estimate = metrics.interval(samples, observed[column], level)
+        out.update({column: estimate.value, f"{column}_ci_low": estimate.low, f"{column}_ci_high": estimate.high})
+    return out
 
 
 def summarize_saliency(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
