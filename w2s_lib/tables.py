@@ -124,10 +124,13 @@ def method_comparison(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         boot = metrics.item_seed_means(np.stack(roles))  # weak, student, ceiling of the baseline, then the method
         means = np.stack(roles).mean(axis=(1, 2))
         pgr_b, pgr_m = (metrics.pgr_values(x[0], x[1], x[2]) for x in (boot[:3], boot[3:]))
-        point = metrics.pgr_values(means[3:4], means[4:5], means[5:6]) - metrics.pgr_values(means[0:1], means[1:2],
-                                                                                              means[2:3])
         acc = metrics.interval(boot[4] - boot[1], means[4] - means[1], level)
-        gain = metrics.interval(pgr_m - pgr_b, float(point[0]), level)
+        flags = [metrics.pgr(*means[k:k + 3]).flag for k in (0, 3)]
+        if flags == ["ok", "ok"]:
+            point = metrics.pgr(*means[3:6]).value - metrics.pgr(*means[0:3]).value
+            gain = metrics.interval(pgr_m - pgr_b, point, level)
+        else:  # a PGR on a gap below 2 points (or none) is no result, and neither is its difference
+            gain = metrics.PairedEstimate(np.nan, np.nan, np.nan)
         rows.append({"task": task, "pair": f"{weak} → {strong}", "method": method, "n_seeds": len(seeds),
                      "student": means[4], "baseline student": means[1],
                      "student − baseline": acc.value, "ci_low": acc.low, "ci_high": acc.high,
