@@ -112,13 +112,18 @@ def pgr_vs_size_by_method(table: pd.DataFrame, title: str = ""):
     supervised by the domain's smallest weak rung (:func:`figure_weak`).
 
     With several tasks in a domain a point is the mean of per-task PGRs and its bar the tasks'
-    min–max; with one task the bar is the 95 % bootstrap CI over seeds. Flagged PGRs (ceiling
-    not above weak, or a gap under 2 points) are left out: they are not results.
+    min–max; with one task the bar is the 95 % interval over test items × seeds. Flagged PGRs
+    (ceiling not above weak, or a gap under 2 points) are left out: they are not results. The axis
+    spans the points (and 0 to 1); a bar reaching far past them (a small gap makes the ratio
+    unstable) is cut at the edge, marked with an arrow.
     """
     fig, panels = _domain_panels(table)
     for ax, part in panels:
         weak = figure_weak(part)
         ok = part[(part["weak_model"] == weak) & (part["pgr_flag"] == "ok")]
+        points = ok.groupby(["method", "strong_model"])["pgr"].mean()
+        low_edge = min(0.0, float(points.min()) if len(points) else 0.0) - 0.25
+        high_edge = max(1.0, float(points.max()) if len(points) else 1.0) + 0.25
         for method, rows in ok.groupby("method", sort=False):
             g = rows.groupby(["strong_model", "strong_size"], as_index=False).agg(
                 pgr=("pgr", "mean"), lo=("pgr", "min"), hi=("pgr", "max"), n_tasks=("task", "nunique"),
@@ -129,7 +134,14 @@ def pgr_vs_size_by_method(table: pd.DataFrame, title: str = ""):
             yerr = np.vstack([g["pgr"] - lo, hi - g["pgr"]])
             ax.errorbar(g["strong_size"], g["pgr"], yerr=np.nan_to_num(np.clip(yerr, 0, None)), marker="o",
                         capsize=2, color=color(method), label=method)
+            for x, below, above in zip(g["strong_size"], lo < low_edge, hi > high_edge):
+                for cut, y, mark in ((below, low_edge, "v"), (above, high_edge, "^")):
+                    if cut:
+                        ax.plot([x], [y], marker=mark, color=color(method), ms=5, clip_on=False)
         ax.axhline(0, color="black", lw=0.8)
+        if not ok.empty:
+            bottom, top = ax.get_ylim()
+            ax.set_ylim(max(bottom, low_edge), min(top, high_edge))
         ax.set_xlabel("strong model size (non-embedding parameters)")
         ax.set_title(f"{ax.get_title()} · weak: {weak}")
         ax.set_ylabel("performance gap recovered (PGR)")
