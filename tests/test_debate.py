@@ -9,6 +9,7 @@ from w2s_lib.debate import Protocol, debate, summarize
 from w2s_lib.debate.debaters import Debater, ScriptedDebater, quote_sentences
 from w2s_lib.debate.experiment import judged_test, record_score
 from w2s_lib.debate.items import CORRECT, items_from_frame
+from w2s_lib.debate.protocols import correct_speaks_first
 from w2s_lib.debate.transcripts import transcripts
 from w2s_lib.store import default_store
 
@@ -67,8 +68,10 @@ def test_every_item_is_judged_in_both_orders_with_the_answers_swapped():
         first, second = (r for r in records if r["id"] == item.id)
         assert first["answers"] == second["answers"][::-1] == [item.answer_correct, item.answer_distractor]
         assert (first["correct"], second["correct"]) == (0, 1)
-        assert [t["side"] for t in first["turns"]] == ["A", "B", "A", "B"]
-        assert [t["side"] for t in second["turns"]] == ["B", "A", "B", "A"]
+        opener = "A" if correct_speaks_first(item.id) else "B"  # in order 0 the correct answer is A
+        other = "B" if opener == "A" else "A"
+        assert first["first_speaker"] == opener and [t["side"] for t in first["turns"]] == [opener, other] * 2
+        assert [t["side"] for t in second["turns"]] == [other, opener] * 2  # the same speakers, answers swapped
 
 
 def test_a_judge_that_only_prefers_a_position_scores_chance_and_shows_the_order_effect():
@@ -167,3 +170,31 @@ def test_extractive_debaters_and_the_pair_judge_on_real_embeddings():
         assert p[0] + p[1] == pytest.approx(1.0, abs=1e-6)
     page = item_html(items[30], judged, title="debate")
     assert items[30].sentences[0][:30] in page and "P(A)" in page and "✔" in page
+
+
+def test_each_side_opens_the_debate_on_half_the_items():
+    items = items_from_frame(load_pool("debate_wordnet").head(400))
+    share = np.mean([correct_speaks_first(item.id) for item in items])
+    assert 0.43 < share < 0.57
+    records = transcripts(ITEMS, SCRIPTED, Protocol("debate", rounds=1), seed=0)
+    summary = summarize([{**r, "p_answer": [0.5, 0.5]} for r in records])
+    assert 0 < summary["correct_spoke_first"] < 1  # both openings occur among these 12 items
+
+
+class FavoursTheOpener:
+    """A judge that backs whoever spoke first, whatever was said."""
+
+    def predict(self, records):
+        return np.array([0.9 if r["first_speaker"] == "A" else 0.1 for r in records])
+
+
+def test_a_judge_that_favours_the_opening_speaker_shows_a_speaking_order_effect():
+    """The answer-order effect cannot see it (each side opens in both answer orders); the speaking
+    order effect does: right whenever the correct side opened, wrong whenever it did not."""
+    records = transcripts(ITEMS, SCRIPTED, Protocol("debate", rounds=1), seed=0)
+    judged = [{**r, "p_answer": [p, 1 - p]} for r, p in zip(records, FavoursTheOpener().predict(records))]
+    summary = summarize(judged)
+    assert summary["speaking_order_effect"] == 1.0
+    assert summary["order_effect"] == 0.0
+    fair = [{**r, "p_answer": [0.8, 0.2] if r["correct"] == 0 else [0.2, 0.8]} for r in records]
+    assert summarize(fair)["speaking_order_effect"] == 0.0

@@ -70,7 +70,14 @@ def debate_findings(table: pd.DataFrame, comparisons: pd.DataFrame, preset: str,
         row = table.set_index("variant").loc["debate"] if "debate" in acc.index else table.iloc[0]
         lines.append(f"The debater for the correct answer quotes gold evidence in {row['gold_quoted_by_correct']:.0%} "
                      f"of items, the one for the wrong answer in {row['gold_quoted_by_wrong']:.0%}.")
-    lines.append(f"Largest order effect: {table['order_effect'].abs().max():.3f} (both orders are averaged).")
+    lines.append(f"Largest answer-order effect: {table['order_effect'].abs().max():.3f} (both orders are averaged).")
+    if "speaking_order_effect" in table and table["speaking_order_effect"].notna().any():
+        row = table.set_index("variant").loc["debate"] if "debate" in acc.index else table.iloc[0]
+        lines.append(f"Speaking order (each side opens on {row['correct_spoke_first']:.0%} / "
+                     f"{1 - row['correct_spoke_first']:.0%} of items): the judge is right on "
+                     f"{row['acc_correct_spoke_first']:.3f} when the correct side opened and "
+                     f"{row['acc_correct_spoke_second']:.3f} when it spoke second "
+                     f"(difference {row['speaking_order_effect']:+.3f}).")
     return f"At preset `{preset}`, seeds {list(seeds)} (our numbers):\n\n" + _bullets(lines)
 
 

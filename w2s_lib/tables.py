@@ -241,7 +241,9 @@ def protocol_table(runs: Sequence[ProtocolRun], level: float = 0.95) -> pd.DataF
         estimate = metrics.interval(metrics.item_seed_means(scores[name][None])[0], float(group["acc"].mean()), level)
         row = {"variant": name, "n_seeds": len(group), "acc": estimate.value, "acc_ci_low": estimate.low,
                "acc_ci_high": estimate.high}
-        for column in ("acc_correct_first", "acc_correct_second", "order_effect", "gold_quoted_by_correct",
+        for column in ("acc_correct_first", "acc_correct_second", "order_effect", "correct_spoke_first",
+                       "acc_correct_spoke_first", "acc_correct_spoke_second", "speaking_order_effect",
+                       "gold_quoted_by_correct",
                        "gold_quoted_by_wrong", "quotes_verified", "n_items"):
             if column in group:
                 row[column] = float(group[column].mean())

@@ -67,13 +67,24 @@ def record_score(record: dict) -> float:
 
 
 def summarize(records: Sequence[dict]) -> dict:
-    """Accuracy over both orders, each order's accuracy, the order effect and evidence shown."""
+    """Accuracy over both orders, each answer order's accuracy and their difference (``order_effect``),
+    where debaters spoke: the accuracy when the correct side spoke first and when it spoke second
+    (``speaking_order_effect``: what a judge that favours the opening speaker shows), and the
+    evidence shown."""
     frame = pd.DataFrame({"id": [r["id"] for r in records], "order": [r["order"] for r in records],
                           "score": [record_score(r) for r in records]})
     by_order = frame.groupby("order")["score"].mean()
     out = {"acc": float(frame["score"].mean()), "acc_correct_first": float(by_order.get(0, np.nan)),
            "acc_correct_second": float(by_order.get(1, np.nan)), "n_items": int(frame["id"].nunique())}
     out["order_effect"] = out["acc_correct_first"] - out["acc_correct_second"]
+    spoke = [r for r in records if len({t["side"] for t in r["turns"]}) == 2]  # two debaters
+    if spoke:  # who opened the debate: the correct side on about half the items
+        opened = np.array([r["first_speaker"] == "AB"[r["correct"]] for r in spoke])
+        scores = np.array([record_score(r) for r in spoke])
+        out["correct_spoke_first"] = float(opened.mean())
+        out["acc_correct_spoke_first"] = float(scores[opened].mean()) if opened.any() else np.nan
+        out["acc_correct_spoke_second"] = float(scores[~opened].mean()) if (~opened).any() else np.nan
+        out["speaking_order_effect"] = out["acc_correct_spoke_first"] - out["acc_correct_spoke_second"]
     first = [r for r in records if r["order"] == 0]  # the same quotes in both orders
     if first and any(r["turns"] for r in first):
         for who, side in (("correct", "A"), ("wrong", "B")):

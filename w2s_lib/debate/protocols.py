@@ -1,7 +1,9 @@
 """The four ways a judge can come to a verdict (Khan et al. 2024; Irving et al. 2018).
 
 * **debate** — two debaters, each assigned one answer, ``rounds`` rounds; each round every
-  debater reveals at most ``quotes_per_round`` sentences of the passage as quotes;
+  debater reveals at most ``quotes_per_round`` sentences of the passage as quotes; which of the
+  two speaks first is a fair coin per item (:func:`correct_speaks_first`), so each side opens on
+  half the items and a judge that favours the first (or last) speaker shows it;
 * **consultancy** — one debater, on a side drawn at random per item (the correct answer or
   the wrong one with equal chance), and the judge hears only it;
 * **blind** — the judge sees the question and the two answers, nothing else;
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from ..fingerprint import stable_unit
 from .items import CORRECT, DISTRACTOR, DebateItem
 
 PROTOCOL_NAMES = ("debate", "consultancy", "blind", "oracle")
@@ -40,7 +43,7 @@ class Protocol:
     def speakers(self, item: DebateItem, seed: int) -> tuple[int, ...]:
         """The answers that have a debater (``CORRECT`` / ``DISTRACTOR``), in speaking order."""
         if self.name == "debate":
-            return (CORRECT, DISTRACTOR)
+            return (CORRECT, DISTRACTOR) if correct_speaks_first(item.id) else (DISTRACTOR, CORRECT)
         if self.name == "consultancy":
             return (consultant_side(item.id, seed),)
         return ()
@@ -49,6 +52,12 @@ class Protocol:
         if not self.has_debaters:
             return {"name": self.name}
         return {"name": self.name, "rounds": self.rounds, "quotes_per_round": self.quotes_per_round}
+
+
+def correct_speaks_first(item_id: str) -> bool:
+    """Whether the debater for the correct answer opens an item's debate: a fair coin fixed by the
+    item (the same for every seed, so seeds compare the same debates)."""
+    return stable_unit("w2s-speaking-order", item_id) < 0.5
 
 
 def consultant_side(item_id: str, seed: int) -> int:

@@ -1,7 +1,7 @@
 """Transcripts: what each debater said in each round, with every quote checked.
 
 One JSON record per item and answer order (the same arguments, shown with the answers as
-(A, B) in both orders). Transcripts are artifacts, written in shards of ``SHARD`` items, so an
+(A, B) in both orders), naming the side that spoke first (``first_speaker``). Transcripts are artifacts, written in shards of ``SHARD`` items, so an
 interrupted run keeps every finished shard and resumes from the next one.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .items import ORDERS, DebateItem, items_fingerprint
 from .protocols import Protocol
 from .quotes import extract_quotes, mark_quotes, verify_quote
 
-TRANSCRIPTS_VERSION = 1
+TRANSCRIPTS_VERSION = 2  # 2: each side opens on half the items; the record names who opened
 SHARD = 256
 SIDES = "AB"
 
@@ -65,7 +65,7 @@ def _records(entry: dict, protocol: Protocol) -> list[dict]:
                  for t in entry["turns"]]
         out.append({"id": item.id, "order": order, "protocol": protocol.name, "question": item.question,
                     "answers": [item.answer(w) for w in shown], "correct": item.correct_position(order),
-                    "turns": turns, "passage": item.passage if protocol.reads_passage else None,
+                    "first_speaker": turns[0]["side"] if turns else None, "turns": turns, "passage": item.passage if protocol.reads_passage else None,
                     "passage_sentences": list(item.sentences) if protocol.reads_passage else None,
                     "gold_evidence": list(item.gold_evidence), "n_sentences": len(item.sentences)})
     return out
