@@ -24,7 +24,7 @@ from .debate.views import DebateView
 from .facilitation import TEACHERS, debate_zero_shot, facilitate, occlusion_evidence, probe_scorer, zero_shot_teacher
 from .methods import METHODS
 from .models.ladder import get_ladder
-from .pipeline import (TaskData, load_probe, strong_ceiling, task_data, test_predictions, w2s_student,
+from .pipeline import (TaskData, load_probe, read_labels, strong_ceiling, task_data, test_predictions, w2s_student,
                        weak_supervisor)
 from .store import Artifact, ArtifactStore
 
@@ -166,11 +166,20 @@ def scored_rows(task: str, data: TaskData, seed: int, variants: dict[str, Varian
         hits = metrics.outcomes(test_predictions(data, art), y)
         return float(hits.mean()), metrics.pack_outcomes(hits)
 
+    def on_b(art: Artifact | None) -> float:
+        """How right a supervisor's labels of B are: what its student actually learned from (B's
+        ground truth is read here to report, never to train)."""
+        if art is None:
+            return np.nan
+        labels = read_labels(art, "B").reindex(data.splits.B["id"])
+        return np.nan if labels.isna().any() else metrics.accuracy(labels.to_numpy(), data.labels("B"))
+
     (weak_acc, weak_items), (ceiling_acc, ceiling_items) = score(weak), score(ceiling)
     rows = []
     for v in variants.values():
         (acc, items), (sup_acc, sup_items) = score(v.model), score(v.supervisor)
         rows.append({"task": task, "variant": v.name, "seed": seed, "acc": acc, "supervisor_acc": sup_acc,
+                     "supervisor_acc_on_b": on_b(v.supervisor),
                      "weak_acc": weak_acc, "ceiling_acc": ceiling_acc, "note": v.note, "n_test": len(y),
                      "items": items, "supervisor_items": sup_items, "weak_items": weak_items,
                      "ceiling_items": ceiling_items})

@@ -147,9 +147,12 @@ def method_comparison(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
 
 def framework_table(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """One row per (task, variant): accuracy and PGR against the plain weak supervisor M_W and the
-    strong ceiling, the accuracy of the labels it learned from (``supervisor_acc``, on test) and
-    ``student − supervisor`` — each with an interval over test items × seeds where the rows keep
-    per-item outcomes (:func:`w2s_lib.ablation.scored_rows`), else over seeds."""
+    strong ceiling, how right the labels it learned from are (``supervisor_acc`` on test,
+    ``supervisor_acc_on_b`` on B, the labels it actually saw) and ``student − supervisor`` — each
+    with an interval over test items × seeds where the rows keep per-item outcomes
+    (:func:`w2s_lib.ablation.scored_rows`), else over seeds. A row whose supervisor beats the
+    ceiling has ``pgr_flag`` "ceiling below supervisor": its PGR then measures the supervisor, not
+    generalization beyond it."""
     out = []
     for (task, variant), g in rows.groupby(["task", "variant"], sort=False):
         g = g.sort_values("seed", kind="stable")
@@ -163,6 +166,10 @@ def framework_table(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
                "ceiling_acc": summary["ceiling_acc"], "note": g["note"].iloc[0]}
         for key in ("pgr", "pgr_ci_low", "pgr_ci_high", "pgr_flag"):
             row[key] = summary[key]
+        if "supervisor_acc_on_b" in g:
+            row["supervisor_acc_on_b"] = float(g["supervisor_acc_on_b"].mean())
+        if row["supervisor_acc"] > row["ceiling_acc"]:  # the "ceiling" is no upper bound for this row
+            row["pgr_flag"] = "ceiling below supervisor"
         row.update(_minus_supervisor(g, level))
         row["ci_over"] = summary["ci_over"]
         out.append(row)

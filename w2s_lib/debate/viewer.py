@@ -38,7 +38,7 @@ def item_html(item: DebateItem, records: Sequence[dict], title: str = "") -> str
         gold = " <b title='gold evidence'>★</b>" if i in item.gold_evidence else ""
         tag = f" <small>[{', '.join(marks)}]</small>" if marks else ""
         rows.append(f"<li style='background:{colour}'>{html.escape(sentence)}{gold}{tag}</li>")
-    parts = [f"<div style='font-family:sans-serif;font-size:13px;max-width:980px'>",
+    parts = ["<div style='font-family:sans-serif;font-size:13px;max-width:980px'>",
              f"<h4 style='margin:4px 0'>{html.escape(title)}</h4>" if title else "",
              f"<p><b>Question:</b> {html.escape(item.question)}<br>"
              f"<b>Correct:</b> {html.escape(item.answer_correct)} · <b>Wrong:</b> {html.escape(item.answer_distractor)}"
