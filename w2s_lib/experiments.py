@@ -207,7 +207,9 @@ def alignment(cfg, models: DebateModels, protocol: Protocol
         errors[seed] = error_types(strong_view, psi["psi"].model, psi["psi_jury"].model, variants["weak"].model,
                                    models.setup, protocol, seed)
     runs = pd.concat(rows, ignore_index=True)
-    return runs, tables.framework_table(runs), tables.framework_comparisons(runs), tables.error_table(errors)
+    errors_table = tables.error_table(errors)
+    errors_table.insert(0, "task", cfg.task)
+    return runs, tables.framework_table(runs), tables.framework_comparisons(runs), errors_table
 
 
 def save_framework(runs: pd.DataFrame, table: pd.DataFrame, comparisons: pd.DataFrame, cfg) -> pd.DataFrame:
@@ -222,8 +224,9 @@ def save_framework(runs: pd.DataFrame, table: pd.DataFrame, comparisons: pd.Data
 
 
 def save_error_types(errors: pd.DataFrame, cfg, wall_time_s: float):
-    """The error taxonomy as a table and figure 5; returns the figure."""
-    save_table(errors, "error_types", preset=cfg.preset, seeds=cfg.seeds, task=cfg.task)
+    """The error taxonomy into ``error_types`` (its rows replace this task's, other tasks' stay) and
+    figure 5 of this task; returns the figure."""
+    update_table(errors, "error_types", preset=cfg.preset, replace_on=["task"], seeds=cfg.seeds)
     fig = figures.error_types(errors, title=_label(cfg, f"{cfg.task} · aligned student (psi)"))
     save_figure(fig, "fig5_error_types", preset=cfg.preset, seeds=cfg.seeds, tables=["error_types"],
                 wall_time_s=wall_time_s)

@@ -231,22 +231,35 @@ def protocol_accuracy(table: pd.DataFrame, title: str = ""):
 
 
 def error_types(table: pd.DataFrame, title: str = ""):
-    """Figure 5: the share of the aligned student's test errors of each type (bars: 95 % CI over
-    seeds), in the order of the attribution rule's precedence."""
+    """Figure 5: the share of the aligned student's test errors of each type (bars: 95 % interval),
+    in the order of the attribution rule's precedence; one panel per task. Each share is written
+    past the end of its whisker."""
     import matplotlib.pyplot as plt
 
     use_style()
-    fig, ax = plt.subplots(figsize=(6.4, 3.2))
-    y = np.arange(len(table))[::-1]
-    share = table["fraction"].to_numpy()
-    err = np.vstack([share - table["fraction_ci_low"].to_numpy(), table["fraction_ci_high"].to_numpy() - share])
-    ax.barh(y, share, xerr=np.nan_to_num(np.clip(err, 0, None)), color=color("alignment"), edgecolor="black", lw=0.6)
-    for yi, s, c in zip(y, share, table["count"]):
-        ax.text(s + 0.01, yi, f"{s:.0%} ({c:.0f} a seed)", va="center", fontsize=8)
-    ax.set_yticks(y, table["error_type"])
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("share of the aligned student's test errors")
-    return finish_axes(fig, ax, title)
+    parts = list(table.groupby("task", sort=False)) if "task" in table else [("", table)]
+    fig, axes = plt.subplots(1, len(parts), figsize=(6.4 * len(parts), 3.2), squeeze=False)
+    for ax, (task, part) in zip(axes[0], parts):
+        y = np.arange(len(part))[::-1]
+        share = part["fraction"].to_numpy()
+        high = np.fmax(part["fraction_ci_high"].to_numpy(), share)
+        err = np.vstack([share - part["fraction_ci_low"].to_numpy(), high - share])
+        ax.barh(y, share, xerr=np.nan_to_num(np.clip(err, 0, None)), color=color("alignment"), edgecolor="black",
+                lw=0.6)
+        for yi, s, h, c in zip(y, share, np.nan_to_num(high), part["count"]):
+            ax.text(max(s, h) + 0.015, yi, f"{s:.0%} ({c:.0f} a seed)", va="center", fontsize=8)
+        ax.set_yticks(y, part["error_type"])
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("share of the aligned student's test errors")
+        if task and len(parts) > 1:
+            ax.set_title(task)
+    if len(parts) == 1:
+        return finish_axes(fig, axes[0][0], title)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
 
 
 def plot_concept_saliency(summary: pd.DataFrame, runs: pd.DataFrame | None = None, title: str = ""):

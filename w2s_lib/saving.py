@@ -81,9 +81,10 @@ def merge_table(new: pd.DataFrame, name: str, *, preset: str, replace_on: list[s
     path = tables_dir(preset) / f"{name}.csv"
     if path.exists():
         old = pd.read_csv(path)
-        keys = set(map(tuple, new[replace_on].astype(str).to_numpy()))
-        keep = ~old[replace_on].astype(str).apply(tuple, axis=1).isin(keys)
-        new = pd.concat([old[keep], new], ignore_index=True)
+        if all(column in old.columns for column in replace_on):  # else: an older version's table, replaced
+            keys = set(map(tuple, new[replace_on].astype(str).to_numpy()))
+            keep = ~old[replace_on].astype(str).apply(tuple, axis=1).isin(keys)
+            new = pd.concat([old[keep], new], ignore_index=True)
     if order is not None and len(new):
         group = new[replace_on[0]].astype(str)
         rank = {value: i for i, value in enumerate(order)}
