@@ -69,8 +69,8 @@ def save_weak_to_strong(runs: pd.DataFrame, table: pd.DataFrame, comparison: pd.
     update_table(runs, notebook(stem).runs_table, preset=cfg.preset, replace_on=ROW_KEYS + ["seed"],
                  seeds=cfg.seeds)
     if len(comparison):
-        update_table(comparison, "table1_comparisons", preset=cfg.preset, replace_on=["task", "pair", "method"],
-                     seeds=cfg.seeds)
+        update_table(comparison, "table1_comparisons", preset=cfg.preset,
+                     replace_on=["domain", "task", "pair", "method"], order=DOMAINS, seeds=cfg.seeds)
     with results_lock(cfg.preset):  # notebooks running side by side redraw the shared figures in turn
         table1 = update_table(table, "table1_main", preset=cfg.preset, replace_on=ROW_KEYS, order=DOMAINS,
                               seeds=cfg.seeds)

@@ -109,6 +109,7 @@ def method_comparison(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     over items × seeds (one draw for both), and whether each interval excludes 0; for
     bootstrapping also the direct student on the same final examples."""
     keys = ["task", "weak_model", "strong_model"]
+    domain = dict(zip(runs["task"], runs["domain"])) if "domain" in runs else {}
     base = {k: g.set_index("seed") for k, g in runs[runs["method"] == "baseline"].groupby(keys, dropna=False)}
     rows = []
     for (task, weak, strong, method), g in runs[runs["method"] != "baseline"].groupby(keys + ["method"], sort=False,
@@ -131,7 +132,8 @@ def method_comparison(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
             gain = metrics.interval(pgr_m - pgr_b, point, level)
         else:  # a PGR on a gap below 2 points (or none) is no result, and neither is its difference
             gain = metrics.PairedEstimate(np.nan, np.nan, np.nan)
-        rows.append({"task": task, "pair": f"{weak} → {strong}", "method": method, "n_seeds": len(seeds),
+        rows.append({"domain": domain.get(task, ""), "task": task, "pair": f"{weak} → {strong}", "method": method,
+                     "n_seeds": len(seeds),
                      "student": means[4], "baseline student": means[1],
                      "student − baseline": acc.value, "ci_low": acc.low, "ci_high": acc.high,
                      "excludes 0": acc.excludes_zero,
