@@ -198,3 +198,14 @@ def test_a_judge_that_favours_the_opening_speaker_shows_a_speaking_order_effect(
     assert summary["order_effect"] == 0.0
     fair = [{**r, "p_answer": [0.8, 0.2] if r["correct"] == 0 else [0.2, 0.8]} for r in records]
     assert summarize(fair)["speaking_order_effect"] == 0.0
+
+
+def test_the_speaking_order_effect_has_an_interval_over_items_and_seeds():
+    from w2s_lib.debate.experiment import ProtocolRun
+    from w2s_lib.tables import protocol_table
+
+    records = transcripts(ITEMS, SCRIPTED, Protocol("debate", rounds=1), seed=0)
+    judged = [{**r, "p_answer": [p, 1 - p]} for r, p in zip(records, FavoursTheOpener().predict(records))]
+    row = protocol_table([ProtocolRun("debate", 0, judged), ProtocolRun("debate", 1, judged)]).iloc[0]
+    assert row["speaking_order_effect"] == 1.0
+    assert row["speaking_order_effect_ci_low"] <= 1.0 <= row["speaking_order_effect_ci_high"]

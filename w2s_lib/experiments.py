@@ -33,9 +33,6 @@ from .pipeline import corpus_for
 from .progress import progress
 from .saving import results_lock, save_figure, save_table, update_table
 
-ROW_KEYS = tables.ROW_KEYS
-
-
 def _label(cfg, what: str = "") -> str:
     return f"{what + ' · ' if what else ''}preset {cfg.preset} · seeds {list(cfg.seeds)} · our numbers"
 
@@ -66,13 +63,13 @@ def save_weak_to_strong(runs: pd.DataFrame, table: pd.DataFrame, comparison: pd.
     """Merge the rows into the notebook's runs table, ``table1_main`` and ``table1_comparisons``
     (replacing only the rows it produced) and redraw figures 1–3 from the whole table: every domain
     run so far. Returns (table 1, {figure name: figure})."""
-    update_table(runs, notebook(stem).runs_table, preset=cfg.preset, replace_on=ROW_KEYS + ["seed"],
+    update_table(runs, notebook(stem).runs_table, preset=cfg.preset, replace_on=tables.ROW_KEYS + ["seed"],
                  seeds=cfg.seeds)
     if len(comparison):
         update_table(comparison, "table1_comparisons", preset=cfg.preset,
                      replace_on=["domain", "task", "pair", "method"], order=DOMAINS, seeds=cfg.seeds)
     with results_lock(cfg.preset):  # notebooks running side by side redraw the shared figures in turn
-        table1 = update_table(table, "table1_main", preset=cfg.preset, replace_on=ROW_KEYS, order=DOMAINS,
+        table1 = update_table(table, "table1_main", preset=cfg.preset, replace_on=tables.ROW_KEYS, order=DOMAINS,
                               seeds=cfg.seeds)
         drawn = figures.table1_figures(table1, title=_label(cfg))
         for name, fig in drawn.items():

@@ -120,10 +120,10 @@ def method_comparison(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         g = g.set_index("seed")
         seeds = sorted(set(g.index) & set(b.index))
         m_, b_ = g.loc[seeds].reset_index(), b.loc[seeds].reset_index()
-        roles = [metrics.outcome_matrix(frame, column) for frame in (b_, m_)
-                 for column in metrics.ITEM_COLUMNS.values()]
-        boot = metrics.item_seed_means(np.stack(roles))  # weak, student, ceiling of the baseline, then the method
-        means = np.stack(roles).mean(axis=(1, 2))
+        roles = np.stack([metrics.outcome_matrix(frame, column) for frame in (b_, m_)
+                          for column in metrics.ITEM_COLUMNS.values()])
+        boot = metrics.item_seed_means(roles)  # weak, student, ceiling of the baseline, then the method
+        means = roles.mean(axis=(1, 2))
         pgr_b, pgr_m = (metrics.pgr_values(x[0], x[1], x[2]) for x in (boot[:3], boot[3:]))
         acc = metrics.interval(boot[4] - boot[1], means[4] - means[1], level)
         flags = [metrics.pgr(*means[k:k + 3]).flag for k in (0, 3)]
@@ -256,9 +256,30 @@ def protocol_table(runs: Sequence[ProtocolRun], level: float = 0.95) -> pd.DataF
                        "gold_quoted_by_wrong", "quotes_verified", "n_items"):
             if column in group:
                 row[column] = float(group[column].mean())
+        opened = correct_opened(next(r for r in runs if r.protocol == name).records)
+        if opened is not None and 0 < opened.mean() < 1:
+            row.update(_speaking_order_interval(scores[name], opened, row["speaking_order_effect"], level))
         row["ci_over"] = "test items × seeds"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def correct_opened(records: Sequence[dict]) -> np.ndarray | None:
+    """Per test item (id order): whether the correct side spoke first; None without two debaters."""
+    opened = {r["id"]: r["first_speaker"] == "AB"[r["correct"]] for r in records
+              if len({t["side"] for t in r["turns"]}) == 2}
+    return np.array([opened[i] for i in sorted(opened)]) if opened else None
+
+
+def _speaking_order_interval(scores: np.ndarray, opened: np.ndarray, value: float, level: float) -> dict:
+    """The interval of (accuracy where the correct side opened) − (where it spoke second), items and
+    seeds resampled together; the two groups are different items, each seed scoring both."""
+    m = opened.astype(float)[None, :]
+    boot = metrics.item_seed_means(np.stack([scores * m, np.broadcast_to(m, scores.shape),
+                                             scores * (1 - m), np.broadcast_to(1 - m, scores.shape)]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = metrics.interval(boot[0] / boot[1] - boot[2] / boot[3], value, level)
+    return {"speaking_order_effect_ci_low": estimate.low, "speaking_order_effect_ci_high": estimate.high}
 
 
 PROTOCOL_COMPARISONS = (("debate", "blind"), ("consultancy", "blind"), ("debate", "consultancy"),
