@@ -104,7 +104,7 @@ def test_check_params_names_every_missing_hub_model_and_dataset_offline(tmp_path
         assert line is not None, (dataset, result.stdout)
         assert all(task in line for task in tasks), line
     assert len(lines) == len(PAPER_MODELS) + len(PAPER_DATASETS), result.stdout
-    assert "model gpt2 (needed by 02_nlp_w2s.ladder, 05_facilitation.nlp_ladder, 08_analyses.ladder)" in result.stdout
+    assert "model gpt2 (needed by 01_dev_choices.ladder, 02_nlp_w2s.ladder, 05_facilitation.nlp_ladder, 08_analyses.ladder)" in result.stdout
     assert "model Qwen/Qwen2.5-7B-Instruct (needed by 06_debate.debater)" in result.stdout
     for line in lines:
         assert "HF_HUB_OFFLINE=1" in line and str(tmp_path) in line, line
@@ -242,7 +242,7 @@ def test_reproduce_stops_before_the_first_notebook_when_the_hub_is_out_of_reach(
     with pytest.raises(ConfigError) as err:
         runner.reproduce("paper", log=lambda line: None)
     assert len(err.value.problems) == len(PAPER_MODELS) + len(PAPER_DATASETS)
-    assert err.value.problems[0].startswith("model gpt2 (needed by 02_nlp_w2s.ladder")
+    assert err.value.problems[0].startswith("model gpt2 (needed by 01_dev_choices.ladder, 02_nlp_w2s.ladder")
     assert all(p.endswith(f"w2s fetch {os.path.relpath(PAPER)}") for p in err.value.problems)
 
     with pytest.raises(ConfigError) as err:  # only the notebooks that run count

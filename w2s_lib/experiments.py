@@ -3,6 +3,7 @@ of the rows, live here so that a notebook only sets parameters, calls these and 
 return. Nothing here trains a model the pipeline does not already train and store; every function
 takes the notebook's validated parameters (``cfg``) and returns tables.
 
+* the settings chosen on dev (01_dev_choices): :func:`dev_choices`, :func:`save_dev_choices`;
 * weak-to-strong (notebooks 02–04, one function for every domain): :func:`weak_to_strong`,
   :func:`save_weak_to_strong`;
 * Φ (05): :func:`facilitation`; D (06): :func:`debate_protocols`; Ψ (07): :func:`alignment`;
@@ -22,6 +23,7 @@ from .alignment import error_types
 from .analyses.imitation import read_runs
 from .analyses.overfitting import overfitting_curve
 from .analyses.saliency import SaliencyResult, concept_saliency, pick_rungs
+from .choices import choose_on_dev
 from .data.registry import DOMAINS
 from .data.splits import sizes_for_preset
 from .debate import Protocol, debate_setup, run_protocols
@@ -35,6 +37,23 @@ from .saving import results_lock, save_figure, save_table, update_table
 
 def _label(cfg, what: str = "") -> str:
     return f"{what + ' · ' if what else ''}preset {cfg.preset} · seeds {list(cfg.seeds)} · our numbers"
+
+
+# ----------------------------------------------------------------------------- choices on dev (01_dev_choices)
+
+def dev_choices(cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every search of :mod:`w2s_lib.choices` on the tasks' dev splits: (dev scores, picks)."""
+    return choose_on_dev(cfg.tasks, cfg.ladder, cfg.seeds, cfg.preset)
+
+
+def save_dev_choices(table: pd.DataFrame, picks: pd.DataFrame, cfg, wall_time_s: float):
+    """``tables/choices_dev`` (every setting's dev scores), ``tables/choices_dev_picks`` and the figure."""
+    save_table(table, "choices_dev", preset=cfg.preset, seeds=cfg.seeds, scored_on="dev", tasks=list(cfg.tasks))
+    save_table(picks, "choices_dev_picks", preset=cfg.preset, seeds=cfg.seeds, scored_on="dev")
+    fig = figures.choices_on_dev(table, picks, title=_label(cfg, "scored on dev"))
+    save_figure(fig, "fig_choices_dev", preset=cfg.preset, seeds=cfg.seeds, tables=["choices_dev"],
+                wall_time_s=wall_time_s)
+    return fig
 
 
 # ----------------------------------------------------------------------------- weak-to-strong (02–04)

@@ -313,3 +313,43 @@ def plot_overfitting(curve: pd.DataFrame, title: str = ""):
     ax.set_ylabel("test accuracy")
     ax.legend(fontsize=7, loc="best")
     return finish_axes(fig, ax, title)
+
+
+def choices_on_dev(table: pd.DataFrame, picks: pd.DataFrame, title: str = ""):
+    """For each choice made on dev, against the setting: the strongest rung's dev ceiling (top) and
+    what the choice's rule maximises (bottom: the pooled dev PGR of a probe setting, the smallest
+    ceiling step of a depth pair), one line per task and the mean over tasks in black; the picked
+    setting is shaded and the preset's marked ``(preset)`` on the axis."""
+    import matplotlib.pyplot as plt
+
+    from .choices import rule_scores
+
+    use_style()
+    names = list(dict.fromkeys(table["choice"]))
+    fig, axes = plt.subplots(2, len(names), figsize=(3.4 * len(names), 5.2), squeeze=False)
+    picked = dict(zip(picks["choice"], picks["picked_on_dev"].astype(str)))
+    for col, name in enumerate(names):
+        part = table[table["choice"] == name]
+        settings = list(dict.fromkeys(part["setting"]))
+        per_task, mean = rule_scores(part, by_task=True), rule_scores(part)
+        x = np.arange(len(settings))
+        score_label = "smallest ceiling step (dev)" if name == "MiniLM depths" else "pooled PGR (dev)"
+        for row, (column, label) in enumerate((("ceiling", "strongest rung's dev ceiling"), ("score", score_label))):
+            ax = axes[row][col]
+            for task in dict.fromkeys(part["task"]):
+                ax.plot(x, [per_task.loc[(s, task), column] for s in settings], marker="o", ms=3, lw=1, label=task)
+            ax.plot(x, [mean.loc[s, column] for s in settings], color="black", lw=2, label="mean over tasks")
+            if picked.get(name) in settings:
+                i = settings.index(picked[name])
+                ax.axvspan(i - 0.3, i + 0.3, color="0.85", zorder=0, label="picked on dev")
+            preset = str(part["preset_setting"].iloc[0])
+            ax.set_xticks(x, [f"{s}\n(preset)" if s == preset else s for s in settings], fontsize=7)
+            ax.set_ylabel(label, fontsize=8)
+            if row == 0:
+                ax.set_title(name, fontsize=9)
+    axes[0][0].legend(fontsize=6)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

@@ -192,3 +192,17 @@ def overfitting_caption(stops: pd.DataFrame, cfg, weak: str, strong: str) -> str
             f"{m['selected_epoch']:.0f} on average and reaches {m['selected_acc']:.3f} "
             f"(best epoch in hindsight, which needs test labels: {m['best_acc']:.3f}; weak {m['weak_acc']:.3f}, "
             f"ceiling {m['ceiling_acc']:.3f}).")
+
+
+# ----------------------------------------------------------------------------- choices on dev (notebook 01)
+
+def dev_choice_findings(picks: pd.DataFrame, preset: str, seeds, tasks) -> str:
+    """One line per choice: the settings tried, what its rule picks on dev and whether the preset
+    uses it; then the choices not searched, with the reason (markdown)."""
+    searched = picks[picks["tried"] != "-"]
+    lines = [f"**{row['choice']}**: tried {row['tried']}; dev picks **{row['picked_on_dev']}**; the preset uses "
+             f"{row['preset_uses']} ({'the same' if row['agree'] else 'a different setting'})"
+             for _, row in searched.iterrows()]
+    lines += [f"{row['choice']}: {row['note']}" for _, row in picks[picks["tried"] == "-"].iterrows()]
+    return (f"Chosen on the dev splits of {', '.join(tasks)} (preset {preset}, seeds {list(seeds)}):\n\n"
+            + _bullets(lines))

@@ -26,13 +26,14 @@ def rung_pairs(rungs: Sequence[Rung], pairs: str) -> list[tuple[Rung, Rung]]:
     raise ValueError(f"unknown pairs {pairs!r}; accepted: all, to_largest, adjacent")
 
 
-def run_grid(tasks: Iterable[str], ladder: str, seeds: Iterable[int], preset: str,
+def run_grid(tasks: Iterable[str], ladder: str | Sequence[Rung], seeds: Iterable[int], preset: str,
              methods: Iterable[str] = ("baseline",), pairs: str = "all", select: str = "last",
              store: ArtifactStore | None = None, lm_steps: int | None = None) -> pd.DataFrame:
     """One tidy row per (task, method, weak, strong, seed); every model comes from the store.
+    ``ladder``: a ladder's name or its rungs (e.g. with other probe settings, when choosing on dev).
     ``lm_steps``: the LM finetuning budget of the ``generative`` method (its default otherwise)."""
     store = store or default_store()
-    rungs = get_ladder(ladder)
+    rungs = get_ladder(ladder) if isinstance(ladder, str) else tuple(ladder)
     check_available(rungs)  # e.g. a hub ladder offline: fail now, not after the first model trained
     size = {r.name: r.non_embedding_params() for r in rungs}
     jobs = [(t, s) for t in tasks for s in seeds]

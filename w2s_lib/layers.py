@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("facilitation", ("w2s_lib.facilitation",)),  # Φ
     ("alignment", ("w2s_lib.alignment",)),     # Ψ
     ("ablation", ("w2s_lib.ablation",)),       # Φ, D, Ψ alone and combined: table 2's variants
+    ("choices", ("w2s_lib.choices",)),         # the presets' settings, chosen on dev
     ("analyses", ("w2s_lib.analyses",)),
     ("tables", ("w2s_lib.tables",)),
     ("figures", ("w2s_lib.figure_style", "w2s_lib.figures")),

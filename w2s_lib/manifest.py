@@ -13,7 +13,8 @@ import pandas as pd
 
 from .config import Params
 from .notebook_params import (AlignmentParams, AnalysesParams, ChessW2SParams, DataParams, DebateParams,
-                              FacilitationParams, NLPW2SParams, OverviewParams, PaperParams, RewardW2SParams)
+                              DevChoicesParams, FacilitationParams, NLPW2SParams, OverviewParams, PaperParams,
+                              RewardW2SParams)
 from .paths import NOTEBOOKS_DIR
 
 ALL = ("*",)  # ``after=ALL``: every notebook before it in the run (the paper, which reads everything)
@@ -47,6 +48,8 @@ NOTEBOOKS: tuple[Notebook, ...] = (
     Notebook("00_overview", "What is installed, which presets exist, what makes what?", OverviewParams, after=()),
     Notebook("01_data", "What does every task look like (data cards)?", DataParams, ("tables/data_cards",),
              after=()),
+    Notebook("01_dev_choices", "Which settings does the dev split choose (probe weight decay, learning rate, epochs, rungs)?",
+             DevChoicesParams, ("tables/choices_dev", "tables/choices_dev_picks", "figures/fig_choices_dev")),
     Notebook("02_nlp_w2s", "Weak-to-strong on NLP tasks: baseline, aux-confidence, bootstrapping, generative",
              NLPW2SParams, ("tables/table1_main", "tables/table1_comparisons", "tables/runs_nlp", *FIGURES_1_TO_3)),
     Notebook("03_chess_w2s", "Weak-to-strong on chess puzzles, with the four methods", ChessW2SParams,

@@ -122,6 +122,24 @@ class DataParams(Params):
     seed: Annotated[int, Field(ge=0)] = 0
 
 
+W2STaskName = Annotated[str, _task_validator("a binary or pairwise task", lambda s: s.kind in ("binary", "pairwise"))]
+
+
+class DevChoicesParams(Params):
+    preset: Preset = "smoke"
+    tasks: Annotated[list[W2STaskName], Field(min_length=1)] = Field(default_factory=lambda: ["sentiment"])
+    ladder: LadderName = "smoke"
+    seeds: Seeds = Field(default_factory=lambda: [0])
+
+    @model_validator(mode="after")
+    def _check(self) -> "DevChoicesParams":
+        if len({r.train_mode == "probe" for r in get_ladder(self.ladder)}) != 1:
+            raise ValueError(f"ladder: {self.ladder!r} mixes probes and finetuned rungs; settings are chosen for a "
+                             "ladder of one kind")
+        check_split_sizes(self.tasks, self.preset)
+        return self
+
+
 class NLPW2SParams(Params):
     preset: Preset = "smoke"
     tasks: Annotated[list[NLPTaskName], Field(min_length=1)] = Field(default_factory=lambda: ["sentiment"])

@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import metrics
 from .data.registry import get_task, pool_stamp
-from .data.splits import Splits, make_splits, sizes_for_preset, working_universe
+from .data.splits import Splits, held_out_split, make_splits, sizes_for_preset, universe_parts
 from .models.ladder import Rung
 from .store import Artifact, ArtifactSpec, ArtifactStore, default_store
 from .training.probe import ProbeConfig
@@ -57,13 +57,26 @@ class TaskData:
     splits: Splits
     universe: tuple[str, ...]          # every text any split of any seed can show (features rows)
     view: object | None = None
+    parts: tuple[int, ...] = ()        # lengths of the universe's parts whose features are cached apart
 
     def with_view(self, view) -> "TaskData":
-        return TaskData(self.task, self.kind, self.splits, self.universe, view)
+        return replace(self, view=view)
 
     def with_splits(self, **frames: pd.DataFrame) -> "TaskData":
         """The same task with some splits replaced (e.g. B cut into the parts of a bootstrap chain)."""
-        return TaskData(self.task, self.kind, replace(self.splits, **frames), self.universe, self.view)
+        return replace(self, splits=replace(self.splits, **frames))
+
+    def features(self, rung: Rung, store: ArtifactStore | None = None) -> np.ndarray:
+        """The rung's frozen features of the universe, in its order: one cached pass per part (the
+        dev part, when choosing, is a pass of its own, so every other feature is reused)."""
+        from .training.features import rung_features
+
+        corpus = corpus_for(self.task)
+        if len(self.parts) < 2:
+            return rung_features(rung, corpus, self.universe, store)
+        bounds = np.cumsum((0, *self.parts))
+        return np.concatenate([rung_features(rung, corpus, self.universe[a:b], store)
+                               for a, b in zip(bounds[:-1], bounds[1:]) if b > a])
 
     @functools.cached_property
     def row_of(self) -> dict[str, int]:
@@ -99,16 +112,21 @@ def task_data(task: str, preset: str, seed: int) -> TaskData:
     sizes = sizes_for_preset(task, preset)
     splits = make_splits(task, seed, sizes)
     kind = "pairwise" if spec.kind == "pairwise" else "binary"
-    universe = _universe(task, sizes, _text_columns(kind), pool_stamp(task))
-    return TaskData(task, kind, splits, universe)
+    universe, parts = _universe(task, sizes, _text_columns(kind), pool_stamp(task), held_out_split())
+    return TaskData(task, kind, splits, universe, parts=parts)
 
 
 @functools.lru_cache(maxsize=32)
-def _universe(task: str, sizes, cols: tuple[str, ...], stamp: object) -> tuple[str, ...]:
-    """Texts of the working pool and the test set: the same for every seed (``stamp``: the
-    pool's state, so an edited data file is read again)."""
-    frame = working_universe(task, sizes)
-    return tuple(sorted({t for c in cols for t in frame[c]}))
+def _universe(task: str, sizes, cols: tuple[str, ...], stamp: object, held_out: str
+              ) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """Texts of the working pool and the test set (then those of dev, when choosing): the same for
+    every seed (``stamp``: the pool's state, so an edited data file is read again)."""
+    parts: list[tuple[str, ...]] = []
+    seen: set[str] = set()
+    for frame in universe_parts(task, sizes):
+        parts.append(tuple(sorted({t for c in cols for t in frame[c]} - seen)))
+        seen.update(parts[-1])
+    return tuple(t for part in parts for t in part), tuple(len(part) for part in parts)
 
 
 # ----------------------------------------------------------------------------- training one model
@@ -127,14 +145,12 @@ def fit_and_label(rung: Rung, data: TaskData, train_split: str, targets: np.ndar
     """
     store = store or default_store()
     loss_options = loss_options or {}
-    corpus = corpus_for(data.task)
     if data.view is not None:
         return _fit_view_probe(rung, data, train_split, targets, seed, loss, loss_options, select, val_weak)
     if rung.train_mode == "probe":
-        from .training.features import rung_features
         from .training.probe import train_probe, train_reward_probe
 
-        feats = rung_features(rung, corpus, data.universe, store)
+        feats = data.features(rung, store)
         cfg = _probe_cfg(rung, loss if data.kind == "binary" else ("bt" if loss == "xent" else loss),
                          loss_options, seed, select)
         if data.kind == "pairwise":

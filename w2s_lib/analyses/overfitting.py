@@ -23,7 +23,6 @@ import pandas as pd
 from .. import metrics, pipeline
 from ..progress import progress
 from ..store import ArtifactStore, default_store
-from ..training.features import rung_features
 from ..training.probe import ProbeConfig, train_probe
 from .saliency import pick_rungs
 
@@ -50,7 +49,7 @@ def overfitting_curve(task: str, ladder: str, seeds: Sequence[int], preset: str,
         data = pipeline.task_data(task, preset, seed)
         weak = pipeline.weak_supervisor(weak_r, data, seed, store)
         ceiling = pipeline.strong_ceiling(probe_rung, data, seed, store)
-        feats = rung_features(probe_rung, pipeline.corpus_for(task), data.universe, store)
+        feats = data.features(probe_rung, store)
         x = {s: feats[data.rows(s)["text"]] for s in ("B", "val", "test")}
         targets, val_weak = pipeline.student_targets(data, weak)
         y = data.labels("test")

@@ -22,11 +22,11 @@ def task_table(scope: str | None = None, load: bool = True) -> pd.DataFrame:
             pool = len(load_pool(spec.name))
             sizes = sizes_for_preset(spec.name, "micro", pool)
             row.update(pool=pool, A=sizes.n_a, B=sizes.n_b, val=sizes.n_val, Q=sizes.n_q, test=sizes.n_test,
-                       sizes_for="micro")
+                       dev=sizes.n_dev, sizes_for="micro")
         else:
             caps = PRESET_CAPS["paper"]
             row.update(pool=None, A=caps.n_a, B=caps.n_b, val=caps.n_val, Q=caps.n_q, test=caps.n_test,
-                       sizes_for="paper (caps)")
+                       dev=caps.n_dev, sizes_for="paper (caps)")
         row.update(source=spec.source, license=spec.license)
         rows.append(row)
     table = pd.DataFrame(rows)
@@ -49,7 +49,7 @@ def data_cards(preset: str, tasks: list[str] | None = None, seed: int = 0, n_exa
         splits.assert_disjoint()
         card = {"task": name, "domain": spec.domain, "kind": spec.kind, "source": spec.source,
                 "license": spec.license}
-        for split in SPLIT_NAMES:
+        for split in (*SPLIT_NAMES, "dev"):  # dev: for choosing settings (notebook 01_dev_choices)
             frame = splits[split]
             card[f"n_{split}"] = len(frame)
             if "label" in frame:

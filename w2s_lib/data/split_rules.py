@@ -1,6 +1,7 @@
 """The rules every task obeys before any split is drawn: which examples form its fixed test
 pool (a salted hash of the id, so loaders can exclude the test pool up front), and the sizes a
-preset gives each split (:mod:`w2s_lib.data.splits` draws them)."""
+preset gives each split (:mod:`w2s_lib.data.splits` draws them), the dev split included: every
+setting the package chooses is chosen on dev, and test is read only to report."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from ..fingerprint import stable_unit
 
 TEST_POOL_FRACTION = 0.2
 SPLIT_NAMES = ("A", "B", "val", "Q", "test")  # Q: unlabelled instances for facilitation (Φ)
+HELD_OUT_SPLITS = ("test", "dev")  # where a model is scored: test to report, dev to choose
 
 
 def id_hash01(task: str, example_id: str) -> float:
@@ -31,6 +33,7 @@ class SplitSizes:
     n_test: int
     n_q: int = 0                     # unlabelled task instances for facilitation Φ (no model sees their labels)
     working_pool: int | None = None  # see make_splits
+    n_dev: int = 0                   # the dev split, for choosing settings (never trained on, never reported)
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
@@ -42,7 +45,8 @@ class SplitSizes:
 
 # Split sizes per preset: caps that shrink to what a task's pool can give.
 PRESET_CAPS: dict[str, SplitSizes] = {
-    "smoke": SplitSizes(n_a=200, n_b=200, n_val=100, n_test=300, n_q=100, working_pool=600),
-    "micro": SplitSizes(n_a=2000, n_b=2000, n_val=400, n_test=1000, n_q=600, working_pool=5000),
-    "paper": SplitSizes(n_a=10_000, n_b=10_000, n_val=1000, n_test=5000, n_q=5000),  # Burns: 20k docs, 50/50
+    "smoke": SplitSizes(n_a=200, n_b=200, n_val=100, n_test=300, n_q=100, working_pool=600, n_dev=200),
+    "micro": SplitSizes(n_a=2000, n_b=2000, n_val=400, n_test=1000, n_q=600, working_pool=5000, n_dev=1000),
+    "paper": SplitSizes(n_a=10_000, n_b=10_000, n_val=1000, n_test=5000, n_q=5000,  # Burns: 20k docs, 50/50
+                        n_dev=2000),
 }

@@ -530,7 +530,7 @@ def _debate_item(lex: Lexicon, x: str) -> dict | None:
 
 # At micro the strong model embeds every sentence of every item a split can hold (about 6.5 a
 # passage): half the usual A and B keep that one forward pass within the time budget.
-DEBATE_MICRO_CAPS = SplitSizes(n_a=1000, n_b=1000, n_val=200, n_test=1000, n_q=400, working_pool=2600)
+DEBATE_MICRO_CAPS = SplitSizes(n_a=1000, n_b=1000, n_val=200, n_test=1000, n_q=400, working_pool=2600, n_dev=1000)
 
 
 def build_debate_wordnet(lex: Lexicon, size: int = DEBATE_SIZE) -> pd.DataFrame:

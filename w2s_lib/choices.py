@@ -1,0 +1,252 @@
+"""The settings the presets fix, chosen on dev: each choice names a knob, the settings tried, the
+value the preset uses and the rule that picks one.
+
+Every setting is run exactly as the weak-to-strong grid runs it (the same A, B, val and seeds), but
+inside :func:`w2s_lib.data.splits.scored_on_dev`: the held-out split is each task's dev split, the
+models are stored under keys of their own, and no test label is read. One row per (choice, setting,
+task, pair) gives the dev scores (means over seeds); :func:`rule_scores` reduces them to what a
+rule compares, and :func:`picks` says which setting each rule picks and whether the preset uses it.
+
+The rules:
+
+* a **probe setting** (weight decay, then learning rate, then epochs, each at the settings picked
+  before it), or for a ladder that finetunes, a **finetuning setting** (every rung's learning rate
+  times one factor, then epochs): the highest *pooled* dev PGR — the students' total gain over their weak supervisors
+  divided by the total gap to the ceiling, over tasks and pairs — among the settings whose dev
+  ceiling (the strongest rung, averaged over tasks) is within :data:`CEILING_TOLERANCE` of the
+  best one's: a student should generalize more without the strong model itself getting worse.
+  (Pooled, because a mean of per-pair PGRs is ruled by pairs with a gap under a point — the first
+  dev run had a PGR of −2.3 from a 0.5-point gap — and skips pairs with none.)
+* the **MiniLM truncations** above the tiny rungs: the two depths (of those the ladder's one stored
+  MiniLM pass gives: 1–3 at ``micro``) whose ladder has the largest *smallest* step of dev ceiling
+  between neighbouring rungs, averaged over tasks, so that every pair of the ladder is a real
+  weak < strong pair.
+
+Ties go to the preset's setting. What is not searched is listed in :data:`NOT_SEARCHED` with the
+reason, and shown beside the table.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import metrics
+from .data.splits import scored_on_dev
+from .grid import run_grid
+from .models.ladder import Rung, get_ladder
+from .models.sources import MINILM_LAYERS
+from .progress import progress
+from .training.probe import ProbeConfig
+
+CEILING_TOLERANCE = 0.01  # a probe setting may cost the strong rung at most this much dev accuracy
+
+
+@dataclass(frozen=True)
+class ProbeChoice:
+    """One probe option (a field of :class:`ProbeConfig`) of every rung of a ladder."""
+
+    name: str
+    option: str
+    grid: tuple
+
+    def preset_value(self, rungs: Sequence[Rung]):
+        values = {r.extra.get("probe", {}).get(self.option, getattr(ProbeConfig(), self.option)) for r in rungs}
+        if len(values) != 1:
+            raise ValueError(f"{self.name}: the ladder's rungs use different values {sorted(values)}; "
+                             "a choice sets one value for every rung")
+        return values.pop()
+
+    def ladder_with(self, rungs: Sequence[Rung], value) -> tuple[Rung, ...]:
+        """The ladder with this option set to ``value`` (left out where it is the default, so a
+        setting equal to the preset's reuses the preset's stored models)."""
+        out = []
+        for rung in rungs:
+            probe = {k: v for k, v in rung.extra.get("probe", {}).items() if k != self.option}
+            if value != getattr(ProbeConfig(), self.option):
+                probe[self.option] = value
+            extra = {k: v for k, v in rung.extra.items() if k != "probe"}
+            out.append(replace(rung, extra={**extra, "probe": probe} if probe else extra))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class FinetuneChoice:
+    """A finetuning setting of every rung of a ladder: its learning rate scaled by one factor (rungs
+    keep their own rates: a hub ladder gives larger models smaller ones), or its epochs."""
+
+    name: str
+    option: str  # "lr_scale" or "epochs"
+    grid: tuple
+
+    def preset_value(self, rungs: Sequence[Rung]):
+        if self.option == "lr_scale":
+            return 1.0
+        values = {getattr(r, self.option) for r in rungs}
+        if len(values) != 1:
+            raise ValueError(f"{self.name}: the ladder's rungs use different values {sorted(values)}; "
+                             "a choice sets one value for every rung")
+        return values.pop()
+
+    def ladder_with(self, rungs: Sequence[Rung], value) -> tuple[Rung, ...]:
+        if self.option == "lr_scale":
+            return tuple(r if value == 1.0 else replace(r, lr=r.lr * value) for r in rungs)
+        return tuple(replace(r, **{self.option: value}) for r in rungs)
+
+
+PROBE_CHOICES = (
+    ProbeChoice("probe weight decay", "weight_decay", (0.01, 0.3, 3.0, 30.0)),
+    ProbeChoice("probe learning rate", "lr", (0.003, 0.01, 0.03)),
+    ProbeChoice("probe epochs", "epochs", (10, 30, 60)),
+)
+FINETUNE_CHOICES = (  # a ladder of finetuned rungs (the paper preset's hub ladders)
+    FinetuneChoice("finetuning learning rate (x each rung's)", "lr_scale", (0.3, 1.0, 3.0)),
+    FinetuneChoice("finetuning epochs", "epochs", (1, 2, 3)),
+)
+
+
+def choices_for(rungs: Sequence[Rung]) -> tuple:
+    """The probe settings of a ladder of probes, the finetuning settings of one that finetunes."""
+    modes = {r.train_mode == "probe" for r in rungs}
+    if len(modes) != 1:
+        raise ValueError("a ladder that mixes probes and finetuned rungs has no single setting to choose")
+    return PROBE_CHOICES if modes.pop() else FINETUNE_CHOICES
+NOT_SEARCHED = {
+    "tiny rungs' pretraining steps": "not searched on dev at micro: pretraining one set of tiny rungs takes "
+                                     "about 25 min on 2 cores; the committed rungs (300 and 1,500 steps) are used",
+    "MiniLM depths 4-6": "not searched at micro: they need a 6-layer feature pass of every task (the 3-layer "
+                         "pass is shared by depths 1-3)",
+    "debate: debater's scoring terms, judge's features, jury size": "not yet re-made on dev (issue 18 continues); "
+                                                                     "chosen earlier from test results",
+    "Φ's weighting": "not yet re-made on dev (issue 18 continues): Φ trains M'_W on the teacher's labels alone",
+}
+
+
+def _dev_scores(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (task, pair): dev accuracies averaged over seeds, and the PGR of those means."""
+    mean = runs.groupby(["task", "weak_model", "strong_model"], sort=False)[
+        ["weak_acc", "student_acc", "ceiling_acc"]].mean().reset_index()
+    mean["pgr"] = [metrics.pgr(w, s, c).value for w, s, c in
+                   zip(mean["weak_acc"], mean["student_acc"], mean["ceiling_acc"])]
+    mean["seeds"] = int(runs["seed"].nunique())
+    mean["n_dev"] = int(runs["n_test"].iloc[0]) if "n_test" in runs else np.nan
+    return mean
+
+
+def probe_search(tasks: Sequence[str], rungs: Sequence[Rung], seeds: Sequence[int], preset: str,
+                 choices: Sequence[ProbeChoice | FinetuneChoice] | None = None, store=None
+                 ) -> tuple[pd.DataFrame, tuple[Rung, ...]]:
+    """Each probe choice in turn (the next one at the settings the previous rules picked), every
+    rung supervising the strongest, scored on dev. Returns one row per (choice, setting, task,
+    pair) and the ladder with every picked setting."""
+    rows = []
+    for choice in choices or choices_for(rungs):
+        preset_value = choice.preset_value(rungs)
+        tried = []
+        for value in progress(choice.grid, desc=f"dev: {choice.name}", leave=True):
+            with scored_on_dev():
+                runs = run_grid(tasks, choice.ladder_with(rungs, value), seeds, preset, pairs="to_largest",
+                                store=store)
+            scores = _dev_scores(runs)
+            scores.insert(0, "choice", choice.name)
+            scores.insert(1, "setting", str(value))  # settings are named as written in the grid
+            scores.insert(2, "preset_setting", str(preset_value))
+            tried.append(scores)
+        rows += tried
+        picked = pick(pd.concat(tried, ignore_index=True))
+        rungs = choice.ladder_with(rungs, {str(v): v for v in choice.grid}.get(picked, preset_value))
+    return pd.concat(rows, ignore_index=True), tuple(rungs)
+
+
+def rule_scores(rows: pd.DataFrame, by_task: bool = False) -> pd.DataFrame:
+    """What a choice's rule compares, per setting (and task): ``ceiling`` (the strongest rung's dev
+    accuracy) and ``score`` — the pooled dev PGR of a probe setting, or the smallest ceiling step of
+    a depth pair. Means over tasks unless ``by_task``."""
+    keys = ["setting", "task"] if by_task else ["setting"]
+    if "smallest_step" in rows and rows["smallest_step"].notna().all():
+        per_task = rows.groupby(["setting", "task"], sort=False).agg(ceiling=("ceiling_acc", "mean"),
+                                                                    score=("smallest_step", "mean"))
+        return per_task if by_task else per_task.groupby(level="setting", sort=False).mean()
+    gain, gap = rows["student_acc"] - rows["weak_acc"], rows["ceiling_acc"] - rows["weak_acc"]
+    sums = rows.assign(gain=gain, gap=gap).groupby(keys, sort=False)[["gain", "gap"]].sum()
+    ceiling = rows.groupby(["setting", "task"], sort=False)["ceiling_acc"].first()  # one per task, all pairs
+    ceiling = ceiling if by_task else ceiling.groupby(level="setting", sort=False).mean()
+    return pd.DataFrame({"ceiling": ceiling, "score": sums["gain"] / sums["gap"].where(sums["gap"] > 0)})
+
+
+def pick(rows: pd.DataFrame):
+    """The setting a choice's rule picks from its rows (see the module's docstring)."""
+    by = rule_scores(rows)
+    if "smallest_step" not in rows or rows["smallest_step"].isna().any():  # a probe setting: ceiling first
+        by = by[by["ceiling"] >= by["ceiling"].max() - CEILING_TOLERANCE - 1e-12]
+    best = by[by["score"] >= by["score"].max() - 1e-12]
+    preset_value = rows["preset_setting"].iloc[0]
+    return preset_value if preset_value in best.index else best.index[0]
+
+
+def depth_search(tasks: Sequence[str], rungs: Sequence[Rung], seeds: Sequence[int], preset: str,
+                 store=None) -> pd.DataFrame:
+    """Dev ceilings of the ladder's rungs below MiniLM and of every MiniLM truncation one stored
+    pass gives, and for each pair of depths the ladder's smallest step. One row per (depths, task)."""
+    from .pipeline import strong_ceiling, task_data, test_predictions
+
+    minilm = [r for r in rungs if r.source.startswith("minilm:")]
+    if len(minilm) != 2:
+        raise ValueError(f"the ladder has {len(minilm)} MiniLM rungs; the depth search replaces two")
+    below = [r for r in rungs if r not in minilm]
+    depths = range(1, int(minilm[0].extra.get("feature_depth", MINILM_LAYERS)) + 1)  # one stored pass
+    candidates = {**{r.name: r for r in below},
+                  **{f"minilm-l{k}": replace(minilm[0], name=f"minilm-l{k}", source=f"minilm:{k}") for k in depths}}
+    ceilings = []
+    with scored_on_dev():  # test_predictions reads the held-out split: dev here
+        for task, seed in progress(list(itertools.product(tasks, seeds)), desc="dev: rung ceilings", leave=True):
+            data = task_data(task, preset, seed)
+            for name, rung in candidates.items():
+                predictions = test_predictions(data, strong_ceiling(rung, data, seed, store))
+                ceilings.append({"task": task, "seed": seed, "rung": name,
+                                 "ceiling_acc": metrics.accuracy(predictions, data.labels("test"))})
+    mean = pd.DataFrame(ceilings).groupby(["task", "rung"], sort=False)["ceiling_acc"].mean()
+    preset_depths = "+".join(r.source.split(":")[1] for r in minilm)
+    rows = []
+    for pair in itertools.combinations(depths, 2):
+        names = [r.name for r in below] + [f"minilm-l{k}" for k in pair]
+        for task in tasks:
+            ladder = [mean[(task, n)] for n in names]
+            rows.append({"choice": "MiniLM depths", "setting": "+".join(map(str, pair)),
+                         "preset_setting": preset_depths, "task": task,
+                         "ceilings": " < ".join(f"{n} {c:.3f}" for n, c in zip(names, ladder)),
+                         "ceiling_acc": ladder[-1], "smallest_step": float(np.diff(ladder).min()),
+                         "seeds": len(seeds)})
+    return pd.DataFrame(rows)
+
+
+def picks(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per choice: the settings tried, what its rule picks on dev, the preset's setting,
+    and whether they agree (and the choices not searched, with the reason)."""
+    rows = []
+    for name, part in table.groupby("choice", sort=False):
+        picked, preset_value = pick(part), part["preset_setting"].iloc[0]
+        what = "smallest step" if name == "MiniLM depths" else "pooled PGR"
+        scores = "; ".join(f"{setting}: {what} {r['score']:.3f}, ceiling {r['ceiling']:.3f}"
+                           for setting, r in rule_scores(part).iterrows())
+        rows.append({"choice": name, "tried": ", ".join(str(v) for v in dict.fromkeys(part["setting"])),
+                     "picked_on_dev": picked, "preset_uses": preset_value,
+                     "agree": str(picked) == str(preset_value), "dev_scores": scores, "note": ""})
+    rows += [{"choice": name, "tried": "-", "picked_on_dev": "-", "preset_uses": "-", "agree": np.nan,
+              "dev_scores": "", "note": why} for name, why in NOT_SEARCHED.items()]
+    return pd.DataFrame(rows)
+
+
+def choose_on_dev(tasks: Sequence[str], ladder: str, seeds: Sequence[int], preset: str,
+                  store=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every search, in the order of the module's docstring (the depths at the picked probe
+    settings). Returns (the dev scores: one row per choice, setting, task and pair; the picks)."""
+    probe_rows, picked_rungs = probe_search(tasks, get_ladder(ladder), seeds, preset, store=store)
+    parts = [probe_rows]
+    if sum(r.source.startswith("minilm:") for r in picked_rungs) == 2:  # a ladder with MiniLM truncations
+        parts.append(depth_search(tasks, picked_rungs, seeds, preset, store=store))
+    table = pd.concat(parts, ignore_index=True)
+    return table, picks(table)
