@@ -209,3 +209,44 @@ def test_the_speaking_order_effect_has_an_interval_over_items_and_seeds():
     row = protocol_table([ProtocolRun("debate", 0, judged), ProtocolRun("debate", 1, judged)]).iloc[0]
     assert row["speaking_order_effect"] == 1.0
     assert row["speaking_order_effect_ci_low"] <= 1.0 <= row["speaking_order_effect_ci_high"]
+
+
+def test_retrieval_shows_each_answers_top_sentences_without_the_contrast_term():
+    from w2s_lib.debate.debaters import ExtractiveDebater, GenerativeDebater
+    from w2s_lib.debate.embeddings import UnitEmbeddings
+    from w2s_lib.models import get_ladder
+
+    items = items_from_frame(load_pool("debate_wordnet").head(40))
+    debater = ExtractiveDebater(UnitEmbeddings(get_ladder("smoke")[-1], items))
+    protocol = Protocol("retrieval", rounds=2, quotes_per_round=1)
+    assert protocol.debater_for(debater).key()["contrast"] == 0.0 and debater.contrast == 1.0
+    records = transcripts(items, debater, protocol, seed=0)
+    for r in records:  # both answers shown, as many sentences as a debate shows, counterbalanced openers
+        assert sorted(t["side"] for t in r["turns"]) == ["A", "A", "B", "B"]
+    for item in items[:5]:  # each answer's quotes: its own top two by the strong model's plain ranking
+        record = next(r for r in records if r["id"] == item.id and r["order"] == 0)
+        for answer in (0, 1):
+            shown = [q["sentence"] for t in record["turns"] if t["answer"] == answer for q in t["quotes"]]
+            ranking = list(np.argsort(-debater.retriever().support(item, answer), kind="stable")[:2])
+            assert shown == ranking
+    debate_records = transcripts(items, debater, Protocol("debate"), seed=0)
+    assert any(a["turns"] != b["turns"] for a, b in zip(records, debate_records)), "the contrast term changes quotes"
+    with pytest.raises(ValueError, match="extractive debater"):
+        Protocol("retrieval").debater_for(GenerativeDebater("some-model"))
+
+
+def test_a_judge_reading_the_passage_too_sees_the_quotes_and_the_passage():
+    from w2s_lib.debate.embeddings import UnitEmbeddings
+    from w2s_lib.debate.trained_judges import PairJudge
+    from w2s_lib.models import get_ladder
+
+    units = UnitEmbeddings(get_ladder("smoke")[0], ITEMS)
+    records = transcripts(ITEMS, SCRIPTED, Protocol("debate"), seed=0)
+    quotes_only = PairJudge(units).features(records)[0]
+    passages = {item.id: list(item.sentences) for item in ITEMS}
+    both = PairJudge(units, passages=passages).features(records)[0]
+    assert both.shape[1] == 2 * quotes_only.shape[1]
+    np.testing.assert_array_equal(both[:, : quotes_only.shape[1]], quotes_only)
+    oracle = PairJudge(units).features(transcripts(ITEMS, SCRIPTED, Protocol("oracle"), seed=0))[0]
+    np.testing.assert_allclose(both[:, quotes_only.shape[1]:], oracle, rtol=1e-6)
+    assert PairJudge(units, passages=passages).key() != PairJudge(units).key()

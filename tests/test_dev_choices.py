@@ -92,7 +92,8 @@ def _flip(monkeypatch, which: str) -> None:
 def test_choosing_on_dev_reads_no_test_label(dev_splits, monkeypatch, tmp_path):
     first = ArtifactStore(tmp_path / "before")
     before = _search(first)
-    assert set(before["choice"]) == {c.name for c in choices.PROBE_CHOICES} | {"MiniLM depths"}
+    assert set(before["choice"]) == {c.name for c in choices.PROBE_CHOICES} | {"MiniLM depths",
+                                                                               "Φ's weight on the teacher's term"}
 
     def fresh(name: str) -> ArtifactStore:  # only the frozen features (functions of texts) carry over
         shutil.copytree(first.root / "features", tmp_path / name / "features")

@@ -43,9 +43,11 @@ def _sentiment_targets(store: ArtifactStore) -> dict[str, np.ndarray]:
     weak = weak_supervisor(weak_rung, data, 0, store)
     teacher = w2s_student(strong_rung, data, 0, weak, METHODS["baseline"], store=store)
     facilitated = facilitate(weak_rung, data, 0, teacher, store)
+    both_terms = facilitate(weak_rung, data, 0, teacher, store, teacher_weight=0.5)  # + ground truth of A
     return {"weak": np.concatenate(student_targets(data, weak)),
             "phi teacher on Q": read_labels(teacher, "Q").loc[data.splits.Q["id"]].to_numpy(),
-            "phi (M'_W)": np.concatenate(student_targets(data, facilitated))}
+            "phi (M'_W)": np.concatenate(student_targets(data, facilitated)),
+            "phi, both terms (M'_W)": np.concatenate(student_targets(data, both_terms))}
 
 
 def _jury_targets(store: ArtifactStore) -> dict[str, np.ndarray]:

@@ -56,3 +56,26 @@ def test_targets_are_still_checked_once(data):
     bad[17] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         probe.train_reward_probe(data["x"], data["x2"], bad, probe.ProbeConfig(loss="bt", epochs=1))
+
+
+def test_per_example_weights_weigh_the_loss_and_zero_weights_ignore_examples():
+    from w2s_lib.training.probe import ProbeConfig, train_probe
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 5)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.float32)
+    noise = rng.normal(size=(100, 5)).astype(np.float32)
+    flipped = (noise[:, 0] <= 0).astype(np.float32)  # the opposite rule
+    cfg = ProbeConfig(epochs=20, seed=1)
+    alone = train_probe(x, y, cfg)
+    ignored = train_probe(np.concatenate([x, noise]), np.concatenate([y, flipped]), cfg,
+                          weights=np.concatenate([np.ones(200), np.zeros(100)]))
+    agree = ((alone.predict_proba(x) > 0.5) == (ignored.predict_proba(x) > 0.5)).mean()
+    assert agree > 0.95 and ((ignored.predict_proba(x) > 0.5) == y).mean() > 0.9
+    swayed = train_probe(np.concatenate([x, noise]), np.concatenate([y, flipped]), cfg,
+                         weights=np.concatenate([np.full(200, 0.1), np.full(100, 10.0)]))
+    assert ((swayed.predict_proba(noise) > 0.5) == flipped).mean() > 0.8  # the heavy examples win
+    with pytest.raises(ValueError, match="weights"):
+        train_probe(x, y, ProbeConfig(loss="aux_conf"), weights=np.ones(200))
+    with pytest.raises(ValueError, match="weights"):
+        train_probe(x, y, cfg, weights=np.ones(3))

@@ -9,6 +9,7 @@ trains the next reads back.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from . import metrics
-from .alignment import align
+from .alignment import align, pairwise_ceiling
 from .debate.experiment import DebateSetup, debate_setup
 from .debate.protocols import Protocol
 from .debate.embeddings import UnitEmbeddings
@@ -44,6 +45,12 @@ class DebateModels:
     @property
     def weak(self):
         return _as_probe(self.setup.weak)
+
+    @functools.cached_property
+    def strong_units(self) -> UnitEmbeddings:
+        """The strong rung's embeddings of every item's units (the extractive debater's, when it has them)."""
+        units = getattr(self.setup.debater, "units", None)
+        return units if units is not None else UnitEmbeddings(self.strong, list(self.setup.items.values()))
 
     @property
     def strong(self):
@@ -81,13 +88,20 @@ class Variant:
 
 
 def baseline_variants(m: DebateModels, seed: int, store=None) -> dict[str, Variant]:
-    """M_W (question only), the strong ceiling and the plain weak-to-strong student."""
+    """M_W (question only), the two strong ceilings — pointwise on the passage, and pairwise reading
+    everything any supervisor reads (the one table 2's PGRs use) — and the plain weak-to-strong
+    student."""
     dq, dp = m.data(seed)
     weak = weak_supervisor(m.weak, dq, seed, store)
     ceiling = strong_ceiling(m.strong, dp, seed, store)
+    pairwise = pairwise_ceiling(dq, m.setup, seed, m.strong_units, store=store)
     student = w2s_student(m.strong, dp, seed, weak, METHODS["baseline"], store=store)
     return {"weak": Variant("weak", weak, note="M_W: question and candidate, trained on A"),
-            "ceiling": Variant("ceiling", ceiling, note="strong, reads the passage, trained on ground truth of B"),
+            "ceiling": Variant("ceiling", ceiling, note="strong, pointwise: passage and candidate, trained on "
+                                                        "ground truth of B"),
+            "ceiling_pairwise": Variant("ceiling_pairwise", pairwise,
+                                        note="strong, pairwise: question, both answers, the debaters' quotes and the "
+                                             "whole passage, trained on ground truth of B (the PGRs' ceiling)"),
             "w2s_baseline": Variant("w2s_baseline", student, weak, "strong student on M_W's labels of B")}
 
 
@@ -110,15 +124,16 @@ def teacher_scorer(m: DebateModels, seed: int, teacher: str, store=None):
     return probe_scorer(load_probe(teacher_artifact(m, seed, teacher, store)), m.passage, m.strong)
 
 
-def phi_variants(m: DebateModels, seed: int, teacher: str = "student", store=None) -> dict[str, Variant]:
-    """Φ without and with explanations: M'_W (the weak rung trained on the teacher's labels of Q,
-    reading the question, or the question and the teacher's evidence) and the strong student
-    supervised by M'_W."""
+def phi_variants(m: DebateModels, seed: int, teacher: str = "student", teacher_weight: float = 1.0,
+                 store=None) -> dict[str, Variant]:
+    """Φ without and with explanations: M'_W (the weak rung trained on Eq. 1's two terms — ground
+    truth of A and, with ``teacher_weight``, the teacher's labels of Q — reading the question, or
+    the question and the teacher's evidence) and the strong student supervised by M'_W."""
     dq, dp = m.data(seed)
     teach = teacher_artifact(m, seed, teacher, store)
     bound = " — an upper bound: this teacher learned from ground truth of B" if teacher == "ceiling" else ""
     out = {}
-    facilitated = facilitate(m.weak, dq, seed, teach, store)
+    facilitated = facilitate(m.weak, dq, seed, teach, store, teacher_weight)
     out["phi_weak"] = Variant("phi_weak", facilitated, teach, f"M'_W (teacher: {teacher}){bound}")
     out["phi"] = Variant("phi", w2s_student(m.strong, dp, seed, facilitated, METHODS["baseline"], store=store),
                          facilitated, f"strong student on M'_W's labels (teacher: {teacher}){bound}")
@@ -127,7 +142,7 @@ def phi_variants(m: DebateModels, seed: int, teacher: str = "student", store=Non
     explained = DebateView("evidence", m.setup.items, evidence, evidence_key=f"occlusion:{teach.key}:{EXPLAINED_SENTENCES}",
                            store=store)
     de = dq.with_view(explained)
-    facilitated_e = facilitate(m.weak, de, seed, teach, store)
+    facilitated_e = facilitate(m.weak, de, seed, teach, store, teacher_weight)
     out["phi_explained_weak"] = Variant("phi_explained_weak", facilitated_e, teach,
                                         f"M'_W reading the teacher's {EXPLAINED_SENTENCES} evidence sentences{bound}")
     out["phi_explained"] = Variant("phi_explained",
@@ -151,6 +166,34 @@ def psi_variants(m: DebateModels, seed: int, protocol: Protocol, members: int = 
             "phi_psi_jury": Variant("phi_psi_jury", phi_jury, note=f"jury also trained on the {teacher} teacher's Q"),
             "phi_psi": Variant("phi_psi", phi_psi, phi_jury,
                                f"strong student on the Φ-facilitated jury's labels ({method})")}
+
+
+def control_variants(m: DebateModels, seed: int, protocol: Protocol, members: int = 3, method: str = "baseline",
+                     store=None) -> dict[str, Variant]:
+    """What separates debate from the rest of Ψ: against the plain student, Ψ changes the evidence
+    (debate), the format (pairwise: both answers at once) and the supervisor (a jury of
+    ``members``). Each control changes less, and has its student:
+
+    * ``weak_pairwise``: M_W given the same pairwise input — one blind pairwise judge (the
+      question and both answers, no evidence);
+    * ``blind_jury``: ``members`` such judges — pairwise and an ensemble, no evidence;
+    * ``retrieval_jury``: ``members`` judges reading, for each answer, the sentences the strong
+      model finds most about the question and that answer, as many as a debate shows, with no
+      debate roles (the ``retrieval`` protocol)."""
+    dq, dp = m.data(seed)
+    how = METHODS[method]
+    blind = Protocol("blind")
+    retrieval = Protocol("retrieval", protocol.rounds, protocol.quotes_per_round)
+    out = {}
+    for name, student, proto, k, note in (
+            ("weak_pairwise", "w2s_pairwise", blind, 1, "M_W pairwise: one blind judge (question, both answers)"),
+            ("blind_jury", "psi_blind", blind, members, f"{members} blind pairwise judges, trained on A"),
+            ("retrieval_jury", "psi_retrieval", retrieval, members,
+             f"{members} judges reading the strong model's top sentences per answer, no debate roles")):
+        supervisor, aligned = align(m.strong, dq, dp, m.setup, seed, proto, k, how, store=store)
+        out[name] = Variant(name, supervisor, note=note)
+        out[student] = Variant(student, aligned, supervisor, f"strong student on the {name}'s labels ({method})")
+    return out
 
 
 def scored_rows(task: str, data: TaskData, seed: int, variants: dict[str, Variant], weak: Artifact,
@@ -188,16 +231,16 @@ def scored_rows(task: str, data: TaskData, seed: int, variants: dict[str, Varian
 
 def variant_rows(m: DebateModels, seed: int, variants: dict[str, Variant], store=None) -> pd.DataFrame:
     """Per-seed rows of every variant on a debate task, scored against the seed's plain weak
-    supervisor and ceiling (:func:`scored_rows`)."""
+    supervisor and the pairwise ceiling (:func:`scored_rows`)."""
     dq, _ = m.data(seed)
     base = baseline_variants(m, seed, store)
-    return scored_rows(m.task, dq, seed, variants, base["weak"].model, base["ceiling"].model)
+    return scored_rows(m.task, dq, seed, variants, base["weak"].model, base["ceiling_pairwise"].model)
 
 
 # ----------------------------------------------------------------------------- Φ on the NLP tasks
 
 def nlp_phi_rows(task: str, preset: str, ladder: str, seed: int, teachers: Sequence[str] = ("student",),
-                 default_teacher: str = "student", store=None) -> pd.DataFrame:
+                 default_teacher: str = "student", teacher_weight: float = 1.0, store=None) -> pd.DataFrame:
     """Φ on a text task of table 1, with the ladder's smallest rung as M_W and its largest as the
     strong model: rows ``weak``, ``ceiling``, ``w2s_baseline``, ``phi_weak`` and ``phi`` per teacher.
 
@@ -215,7 +258,7 @@ def nlp_phi_rows(task: str, preset: str, ladder: str, seed: int, teachers: Seque
     for teacher in teachers:
         teach = {"student": student, "ceiling": ceiling}.get(teacher) or zero_shot_teacher(strong_rung, data, seed,
                                                                                            store=store)
-        facilitated = facilitate(weak_rung, data, seed, teach, store)
+        facilitated = facilitate(weak_rung, data, seed, teach, store, teacher_weight)
         phi_student = w2s_student(strong_rung, data, seed, facilitated, METHODS["baseline"], store=store)
         suffix = "" if teacher == default_teacher else f"[{teacher}]"
         bound = " — an upper bound: this teacher learned from ground truth of B" if teacher == "ceiling" else ""

@@ -26,7 +26,9 @@ from .methods import METHODS, Method
 from .pipeline import TaskData, labels_artifact, test_predictions, w2s_student
 from .store import Artifact, ArtifactStore, default_store
 
-ERROR_TYPES = ("poor quote selection", "evidence extraction", "overfitting to weak labels", "other")
+ERROR_TYPES = ("beyond the strong model", "poor quote selection", "evidence extraction", "unsure supervisor",
+               "other")
+UNSURE_MARGIN = 0.15  # the jury is unsure of an item when its probability is within this of ½
 
 
 def candidate_probabilities(records: Sequence[dict], p_a: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
@@ -78,6 +80,30 @@ def jury(data: TaskData, setup: DebateSetup, seed: int, protocol: Protocol, memb
                            inputs=(teacher.key,) if teacher is not None else (), ground_truth=("A",), store=store)
 
 
+def pairwise_ceiling(data: TaskData, setup: DebateSetup, seed: int, units, protocol: Protocol = Protocol("debate"),
+                     store: ArtifactStore | None = None) -> Artifact:
+    """The ceiling of the framework's table: the **strong** rung as a pairwise judge (``units``: its
+    embeddings) that reads everything any supervisor of the table reads — the question, both
+    answers, the debaters' quotes (``protocol``'s transcripts) and the whole passage — trained on
+    ground truth of **B**, like the pointwise ceiling. Its candidate probabilities on every split."""
+    from .debate.trained_judges import PairJudge
+
+    store = store or default_store()
+    passages = {i: list(item.sentences) for i, item in setup.items.items()}
+    judge = PairJudge(units, seed=seed, passages=passages)
+
+    def records(split: str) -> list[dict]:
+        return transcripts([setup.items[i] for i in data.splits[split]["id"]], setup.debater, protocol, seed, store)
+
+    def probs() -> dict:
+        judge.fit(records("B"))
+        return {s: candidate_probabilities(r, judge.predict(r), data.splits[s])
+                for s in data.emitted for r in [records(s)]}
+
+    config = {"judge": judge.key(), "debater": setup.debater.key(), "protocol": protocol.key(), "train_split": "B"}
+    return labels_artifact("ceiling_pairwise", config, data, seed, probs, ground_truth=("B",), store=store)
+
+
 def align(strong, weak_view: TaskData, strong_view: TaskData, setup: DebateSetup, seed: int, protocol: Protocol,
           members: int = 3, method: Method = METHODS["baseline"], teacher: Artifact | None = None,
           teacher_scorer=None, store: ArtifactStore | None = None) -> tuple[Artifact, Artifact]:
@@ -111,43 +137,45 @@ def teacher_pair_targets(records: Sequence[dict], items, score) -> list[float]:
 
 # ----------------------------------------------------------------------------- error taxonomy
 
-def error_types(data: TaskData, student: Artifact, jury_art: Artifact, weak: Artifact, setup: DebateSetup,
-                protocol: Protocol, seed: int, store: ArtifactStore | None = None) -> pd.DataFrame:
-    """One row per test item the aligned student gets wrong, with the first rule that applies:
+def error_types(data: TaskData, student: Artifact, jury_art: Artifact, ceiling: Artifact, setup: DebateSetup,
+                protocol: Protocol, seed: int, store: ArtifactStore | None = None,
+                unsure: float = UNSURE_MARGIN) -> pd.DataFrame:
+    """One row per test item the aligned student gets wrong, with the first rule that applies. The
+    rules read the supervisor the student learned from (the jury) and the strong model's own reach
+    (``ceiling``: the pairwise ceiling, trained on ground truth), never the plain M_W:
 
-    1. **poor quote selection** — the debater for the correct answer quoted none of the gold
-       evidence (in the transcript of the jury's first member, the debaters' best quotes);
-    2. **evidence extraction** — gold evidence was shown, but the jury still favoured the wrong
-       answer for this item;
-    3. **overfitting to weak labels** — the jury was right, and the student repeats the plain weak
-       supervisor's wrong answer;
-    4. **other** — none of these (the jury was right and the student erred on its own).
+    1. **beyond the strong model** — the ceiling errs on the item too: no supervisor of this strong
+       model would have fixed it;
+    2. **poor quote selection** — the jury erred, and the debater for the correct answer quoted
+       none of the gold evidence (in the transcript of the jury's first member);
+    3. **evidence extraction** — the jury erred although the gold evidence was quoted;
+    4. **unsure supervisor** — the jury was right, but its probability for the right label was
+       within ``unsure`` of ½: the supervision on such items is weak;
+    5. **other** — the jury was right and sure, the ceiling right, and the student still erred.
+
+    Rules 2 and 3 are the student inheriting its supervisor's error.
     """
     test = data.splits.test
     y = test["label"].to_numpy()
     ids = test["id"]
-    p_student, p_jury, p_weak = (test_predictions(data, a) for a in (student, jury_art, weak))
+    p_student, p_jury, p_ceiling = (test_predictions(data, a) for a in (student, jury_art, ceiling))
     records = transcripts([setup.items[i] for i in ids], setup.debater, protocol, seed, store)
     gold_shown = {r["id"]: bool(set(quoted_sentences(r, "AB"[r["correct"]])) & set(r["gold_evidence"]))
                   for r in records if r["order"] == 0}
     student_wrong = metrics.to_predictions(p_student) != y
     jury_right = metrics.to_predictions(p_jury) == y
-    weak_pred = metrics.to_predictions(p_weak)
-    student_pred = metrics.to_predictions(p_student)
-    rows = [{"id": item_id, "error_type": attribute_error(gold_shown[item_id], bool(jury_right[i]),
-                                                          bool(weak_pred[i] != y[i] and weak_pred[i] == student_pred[i]))}
+    ceiling_right = metrics.to_predictions(p_ceiling) == y
+    jury_margin = np.abs(p_jury - 0.5)
+    rows = [{"id": item_id, "error_type": attribute_error(bool(ceiling_right[i]), gold_shown[item_id],
+                                                          bool(jury_right[i]), bool(jury_margin[i] < unsure))}
             for i, item_id in enumerate(ids) if student_wrong[i]]
     return pd.DataFrame(rows, columns=["id", "error_type"])
 
 
-def attribute_error(gold_shown: bool, jury_right: bool, repeats_weak_error: bool) -> str:
+def attribute_error(ceiling_right: bool, gold_shown: bool, jury_right: bool, jury_unsure: bool) -> str:
     """The error type of one wrong answer of the aligned student, by the rules' precedence."""
-    if not gold_shown:
+    if not ceiling_right:
         return ERROR_TYPES[0]
     if not jury_right:
-        return ERROR_TYPES[1]
-    if repeats_weak_error:
-        return ERROR_TYPES[2]
-    return ERROR_TYPES[3]
-
-
+        return ERROR_TYPES[1] if not gold_shown else ERROR_TYPES[2]
+    return ERROR_TYPES[3] if jury_unsure else ERROR_TYPES[4]

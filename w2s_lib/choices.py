@@ -17,6 +17,9 @@ The rules:
   best one's: a student should generalize more without the strong model itself getting worse.
   (Pooled, because a mean of per-pair PGRs is ruled by pairs with a gap under a point — the first
   dev run had a PGR of −2.3 from a 0.5-point gap — and skips pairs with none.)
+* **Φ's weight** on the teacher's term of Eq. 1 (:func:`w2s_lib.facilitation.facilitate`): the
+  highest mean dev accuracy of M'_W, the weak supervisor Φ should improve (on the binary tasks,
+  notebook 05's NLP setting, at the preset's probe settings);
 * the **MiniLM truncations** above the tiny rungs: the two depths (of those the ladder's one stored
   MiniLM pass gives: 1–3 at ``micro``) whose ladder has the largest *smallest* step of dev ceiling
   between neighbouring rungs, averaged over tasks, so that every pair of the ladder is a real
@@ -121,7 +124,8 @@ NOT_SEARCHED = {
                          "pass is shared by depths 1-3)",
     "debate: debater's scoring terms, judge's features, jury size": "not yet re-made on dev (issue 18 continues); "
                                                                      "chosen earlier from test results",
-    "Φ's weighting": "not yet re-made on dev (issue 18 continues): Φ trains M'_W on the teacher's labels alone",
+    "Φ's weight on the debate task": "chosen on the NLP tasks' dev splits and used on debate_wordnet too (its "
+                                     "dev split would need a new feature pass of every passage sentence)",
 }
 
 
@@ -161,30 +165,82 @@ def probe_search(tasks: Sequence[str], rungs: Sequence[Rung], seeds: Sequence[in
     return pd.concat(rows, ignore_index=True), tuple(rungs)
 
 
+RULES = {  # a choice's rule: what it maximises, and the reference shown beside it
+    "pooled PGR": ("strongest rung's dev ceiling", "pooled PGR (dev)"),
+    "smallest step": ("strongest rung's dev ceiling", "smallest ceiling step (dev)"),
+    "M'_W accuracy": ("M_W's dev accuracy", "M'_W's dev accuracy"),
+}
+
+
+def rule_of(rows: pd.DataFrame) -> str:
+    if "rule" in rows and rows["rule"].notna().all():
+        return rows["rule"].iloc[0]
+    return "smallest step" if "smallest_step" in rows and rows["smallest_step"].notna().all() else "pooled PGR"
+
+
 def rule_scores(rows: pd.DataFrame, by_task: bool = False) -> pd.DataFrame:
-    """What a choice's rule compares, per setting (and task): ``ceiling`` (the strongest rung's dev
-    accuracy) and ``score`` — the pooled dev PGR of a probe setting, or the smallest ceiling step of
-    a depth pair. Means over tasks unless ``by_task``."""
+    """What a choice's rule compares, per setting (and task): ``score`` — the pooled dev PGR of a
+    probe setting, the smallest ceiling step of a depth pair, M'_W's dev accuracy for Φ's weight —
+    and ``reference`` beside it (the strongest rung's dev ceiling; M_W's dev accuracy for Φ).
+    Means over tasks unless ``by_task``."""
     keys = ["setting", "task"] if by_task else ["setting"]
-    if "smallest_step" in rows and rows["smallest_step"].notna().all():
-        per_task = rows.groupby(["setting", "task"], sort=False).agg(ceiling=("ceiling_acc", "mean"),
-                                                                    score=("smallest_step", "mean"))
+    rule = rule_of(rows)
+    if rule != "pooled PGR":
+        score, reference = ("smallest_step", "ceiling_acc") if rule == "smallest step" else ("facilitated_acc",
+                                                                                               "weak_acc")
+        per_task = rows.groupby(["setting", "task"], sort=False).agg(reference=(reference, "mean"),
+                                                                    score=(score, "mean"))
         return per_task if by_task else per_task.groupby(level="setting", sort=False).mean()
     gain, gap = rows["student_acc"] - rows["weak_acc"], rows["ceiling_acc"] - rows["weak_acc"]
     sums = rows.assign(gain=gain, gap=gap).groupby(keys, sort=False)[["gain", "gap"]].sum()
     ceiling = rows.groupby(["setting", "task"], sort=False)["ceiling_acc"].first()  # one per task, all pairs
     ceiling = ceiling if by_task else ceiling.groupby(level="setting", sort=False).mean()
-    return pd.DataFrame({"ceiling": ceiling, "score": sums["gain"] / sums["gap"].where(sums["gap"] > 0)})
+    return pd.DataFrame({"reference": ceiling, "score": sums["gain"] / sums["gap"].where(sums["gap"] > 0)})
 
 
 def pick(rows: pd.DataFrame):
     """The setting a choice's rule picks from its rows (see the module's docstring)."""
     by = rule_scores(rows)
-    if "smallest_step" not in rows or rows["smallest_step"].isna().any():  # a probe setting: ceiling first
-        by = by[by["ceiling"] >= by["ceiling"].max() - CEILING_TOLERANCE - 1e-12]
+    if rule_of(rows) == "pooled PGR":  # a probe setting may not cost the strong rung its ceiling
+        by = by[by["reference"] >= by["reference"].max() - CEILING_TOLERANCE - 1e-12]
     best = by[by["score"] >= by["score"].max() - 1e-12]
     preset_value = rows["preset_setting"].iloc[0]
     return preset_value if preset_value in best.index else best.index[0]
+
+
+PHI_WEIGHTS = (0.25, 0.5, 0.75, 1.0)
+
+
+def phi_weight_search(tasks: Sequence[str], ladder: str, seeds: Sequence[int], preset: str, preset_weight: float,
+                      weights: Sequence[float] = PHI_WEIGHTS, store=None) -> pd.DataFrame:
+    """Φ's weight on the teacher's term (Eq. 1), on dev: the ladder's smallest rung as M_W, its
+    largest as the strong model and the weak-to-strong student as the teacher (notebook 05's NLP
+    setting); M'_W's dev accuracy per weight. One row per (weight, task)."""
+    from .facilitation import facilitate
+    from .methods import METHODS
+    from .pipeline import task_data, test_predictions, w2s_student, weak_supervisor
+
+    rungs = get_ladder(ladder)
+    weak_rung, strong_rung = rungs[0], rungs[-1]
+    rows = []
+    with scored_on_dev():  # test_predictions reads the held-out split: dev here
+        for task, seed in progress(list(itertools.product(tasks, seeds)), desc="dev: Φ's weight", leave=True):
+            data = task_data(task, preset, seed)
+            y = data.labels("test")
+            weak = weak_supervisor(weak_rung, data, seed, store)
+            teacher = w2s_student(strong_rung, data, seed, weak, METHODS["baseline"], store=store)
+            weak_acc = metrics.accuracy(test_predictions(data, weak), y)
+            for w in weights:
+                facilitated = facilitate(weak_rung, data, seed, teacher, store, teacher_weight=w)
+                rows.append({"choice": "Φ's weight on the teacher's term", "setting": str(w),
+                             "preset_setting": str(preset_weight), "rule": "M'_W accuracy", "task": task, "seed": seed,
+                             "weak_model": weak_rung.name, "strong_model": strong_rung.name, "weak_acc": weak_acc,
+                             "facilitated_acc": metrics.accuracy(test_predictions(data, facilitated), y)})
+    frame = pd.DataFrame(rows)
+    mean = frame.groupby(["choice", "setting", "preset_setting", "rule", "task", "weak_model", "strong_model"],
+                         sort=False)[["weak_acc", "facilitated_acc"]].mean().reset_index()
+    mean["seeds"] = len(seeds)
+    return mean
 
 
 def depth_search(tasks: Sequence[str], rungs: Sequence[Rung], seeds: Sequence[int], preset: str,
@@ -229,8 +285,9 @@ def picks(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for name, part in table.groupby("choice", sort=False):
         picked, preset_value = pick(part), part["preset_setting"].iloc[0]
-        what = "smallest step" if name == "MiniLM depths" else "pooled PGR"
-        scores = "; ".join(f"{setting}: {what} {r['score']:.3f}, ceiling {r['ceiling']:.3f}"
+        rule = rule_of(part)
+        reference = "M_W" if rule == "M'_W accuracy" else "ceiling"
+        scores = "; ".join(f"{setting}: {rule} {r['score']:.3f}, {reference} {r['reference']:.3f}"
                            for setting, r in rule_scores(part).iterrows())
         rows.append({"choice": name, "tried": ", ".join(str(v) for v in dict.fromkeys(part["setting"])),
                      "picked_on_dev": picked, "preset_uses": preset_value,
@@ -240,13 +297,20 @@ def picks(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def choose_on_dev(tasks: Sequence[str], ladder: str, seeds: Sequence[int], preset: str,
+def choose_on_dev(tasks: Sequence[str], ladder: str, seeds: Sequence[int], preset: str, phi_weight: float = 1.0,
                   store=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every search, in the order of the module's docstring (the depths at the picked probe
-    settings). Returns (the dev scores: one row per choice, setting, task and pair; the picks)."""
-    probe_rows, picked_rungs = probe_search(tasks, get_ladder(ladder), seeds, preset, store=store)
-    parts = [probe_rows]
+    settings; Φ's weight, ``phi_weight`` the preset's, at the preset's probe settings, on the binary
+    tasks). Returns (the dev scores: one row per choice, setting, task and pair; the picks)."""
+    from .data.registry import get_task
+
+    rungs = get_ladder(ladder)
+    probe_rows, picked_rungs = probe_search(tasks, rungs, seeds, preset, store=store)
+    parts = [probe_rows.assign(rule="pooled PGR")]
     if sum(r.source.startswith("minilm:") for r in picked_rungs) == 2:  # a ladder with MiniLM truncations
-        parts.append(depth_search(tasks, picked_rungs, seeds, preset, store=store))
+        parts.append(depth_search(tasks, picked_rungs, seeds, preset, store=store).assign(rule="smallest step"))
+    binary = [t for t in tasks if get_task(t).kind == "binary"]
+    if binary and all(r.train_mode == "probe" for r in rungs):
+        parts.append(phi_weight_search(binary, ladder, seeds, preset, phi_weight, store=store))
     table = pd.concat(parts, ignore_index=True)
     return table, picks(table)

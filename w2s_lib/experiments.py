@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import figures, tables
-from .ablation import (DebateModels, Variant, baseline_variants, debate_models, nlp_phi_rows, phi_variants,
-                       psi_variants, variant_rows)
+from .ablation import (DebateModels, Variant, baseline_variants, control_variants, debate_models, nlp_phi_rows,
+                       phi_variants, psi_variants, variant_rows)
 from .alignment import error_types
 from .analyses.imitation import read_runs
 from .analyses.overfitting import overfitting_curve
@@ -42,8 +42,13 @@ def _label(cfg, what: str = "") -> str:
 # ----------------------------------------------------------------------------- choices on dev (01_dev_choices)
 
 def dev_choices(cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every search of :mod:`w2s_lib.choices` on the tasks' dev splits: (dev scores, picks)."""
-    return choose_on_dev(cfg.tasks, cfg.ladder, cfg.seeds, cfg.preset)
+    """Every search of :mod:`w2s_lib.choices` on the tasks' dev splits: (dev scores, picks). Φ's
+    weight is compared with what the preset's params file gives notebook 05."""
+    from .parameters import notebook_parameters
+    from .paths import PARAMS_DIR
+
+    phi = notebook_parameters(PARAMS_DIR / f"{cfg.preset}.yaml", "05_facilitation").get("teacher_weight", 1.0)
+    return choose_on_dev(cfg.tasks, cfg.ladder, cfg.seeds, cfg.preset, phi_weight=phi)
 
 
 def save_dev_choices(table: pd.DataFrame, picks: pd.DataFrame, cfg, wall_time_s: float):
@@ -118,12 +123,12 @@ def facilitation(cfg, models: DebateModels) -> tuple[pd.DataFrame, pd.DataFrame,
         variants = dict(baseline_variants(models, seed))
         for teacher in teachers:
             suffix = "" if teacher == cfg.teacher else f"[{teacher}]"
-            for name, v in phi_variants(models, seed, teacher).items():
+            for name, v in phi_variants(models, seed, teacher, cfg.teacher_weight).items():
                 variants[name + suffix] = Variant(name + suffix, v.model, v.supervisor, v.note)
         rows.append(variant_rows(models, seed, variants))
     for task in cfg.nlp_tasks:
         for seed in cfg.seeds:
-            rows.append(nlp_phi_rows(task, cfg.preset, cfg.nlp_ladder, seed, teachers, cfg.teacher))
+            rows.append(nlp_phi_rows(task, cfg.preset, cfg.nlp_ladder, seed, teachers, cfg.teacher, cfg.teacher_weight))
     runs = pd.concat(rows, ignore_index=True)
     return runs, tables.framework_table(runs), tables.framework_comparisons(runs)
 
@@ -218,12 +223,13 @@ def alignment(cfg, models: DebateModels, protocol: Protocol
         variants = dict(baseline_variants(models, seed))
         psi = psi_variants(models, seed, protocol, cfg.jury_size, cfg.method, cfg.teacher)
         variants.update(psi)
+        variants.update(control_variants(models, seed, protocol, cfg.jury_size, cfg.method))
         rows.append(variant_rows(models, seed, variants))
         _, strong_view = models.data(seed)
-        errors[seed] = error_types(strong_view, psi["psi"].model, psi["psi_jury"].model, variants["weak"].model,
-                                   models.setup, protocol, seed)
+        errors[seed] = error_types(strong_view, psi["psi"].model, psi["psi_jury"].model,
+                                   variants["ceiling_pairwise"].model, models.setup, protocol, seed)
     runs = pd.concat(rows, ignore_index=True)
-    errors_table = tables.error_table(errors)
+    errors_table = tables.error_table(errors, strong_view.splits.test["id"].tolist())
     errors_table.insert(0, "task", cfg.task)
     return runs, tables.framework_table(runs), tables.framework_comparisons(runs), errors_table
 

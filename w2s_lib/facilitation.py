@@ -1,10 +1,13 @@
-"""Φ, facilitation: a strong model improves a weak one without labels (the paper's Eq. 1).
+"""Φ, facilitation: a strong model improves a weak one (the paper's Eq. 1, both terms).
 
-    θ_W' = argmin_θ Σ_{q ∈ Q} L(f_θ(q), f_S(q))
+    θ_W' = argmin_θ (1 − w) · mean_{(x, y) ∈ A} L(f_θ(x), y) + w · mean_{q ∈ Q} L(f_θ(q), f_S(q))
 
-The weak rung is trained to match a strong **teacher**'s soft outputs on task instances Q —
-a split of its own, disjoint from A, B, val and test, whose labels no model sees — and the
-result M'_W then labels B for the strong student like any weak supervisor. Teachers:
+The weak rung learns what M_W learns — ground truth of A — and, with weight ``w``, to match a
+strong **teacher**'s soft outputs on task instances Q: a split of its own, disjoint from A, B, val
+and test, whose labels no model sees. ``w = 1`` keeps the teacher's term alone (M'_W then knows
+nothing M_W's ground truth taught it); ``w = 0`` would be M_W. The weight is chosen on dev
+(:mod:`w2s_lib.choices`). M'_W then labels B for the strong student like any weak supervisor.
+Teachers:
 
 * ``student`` — the weak-to-strong student (the strong rung trained on M_W's labels of B): no
   ground truth reaches Φ;
@@ -23,25 +26,49 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .pipeline import TaskData, labels_artifact, model_artifact, read_labels
+from .pipeline import TaskData, labels_artifact, model_artifact, probe_config, read_labels, split_features
 from .store import Artifact, ArtifactStore
 
 TEACHERS = ("student", "zero_shot", "ceiling")
 FACILITATION_VERSION = 1
 
 
-def facilitate(weak, data: TaskData, seed: int, teacher: Artifact, store: ArtifactStore | None = None) -> Artifact:
-    """**Φ**: M'_W, the ``weak`` rung trained on ``teacher``'s soft labels of Q — its only targets
-    (Eq. 1 with the cross-entropy to the teacher's distribution as L). What M'_W reads is
-    ``data``'s view. Returns M'_W's labels on B, val, Q and test, an artifact."""
+def facilitate(weak, data: TaskData, seed: int, teacher: Artifact, store: ArtifactStore | None = None,
+               teacher_weight: float = 1.0) -> Artifact:
+    """**Φ**: M'_W, the ``weak`` rung trained on Eq. 1's two terms — ground truth of A with weight
+    ``1 − teacher_weight`` and ``teacher``'s soft labels of Q with ``teacher_weight``, each a mean
+    over its split (the cross-entropy as L). What M'_W reads is ``data``'s view. Returns M'_W's
+    labels on B, val, Q and test, an artifact."""
     data.splits.assert_disjoint()
     if not len(data.splits.Q):
         raise ValueError(f"{data.task}: facilitation needs the unlabelled split Q, and this preset gives it 0 items")
+    if not 0.0 <= teacher_weight <= 1.0:
+        raise ValueError(f"teacher_weight must be in [0, 1] (0: ground truth of A alone, 1: the teacher's "
+                         f"outputs alone); got {teacher_weight}")
 
-    def targets() -> tuple[np.ndarray, None]:
-        return read_labels(teacher, "Q").loc[data.splits.Q["id"]].to_numpy(np.float32), None
+    def teacher_targets() -> np.ndarray:
+        return read_labels(teacher, "Q").loc[data.splits.Q["id"]].to_numpy(np.float32)
 
-    return model_artifact("facilitated", weak, data, seed, "Q", targets, supervisor=teacher, store=store)
+    if teacher_weight == 1.0:  # the teacher's term alone: a rung trained on Q like any other model
+        return model_artifact("facilitated", weak, data, seed, "Q", lambda: (teacher_targets(), None),
+                              supervisor=teacher, store=store)
+    if weak.train_mode != "probe":
+        raise ValueError(f"Φ with both terms trains a probe; rung {weak.name} trains in mode {weak.train_mode!r}")
+
+    def probs() -> dict:
+        from .training.probe import train_probe
+
+        n_a, n_q = len(data.splits.A), len(data.splits.Q)
+        features = np.concatenate([split_features(weak, data, "A", store), split_features(weak, data, "Q", store)])
+        targets = np.concatenate([data.labels("A").astype(np.float32), teacher_targets()])
+        weights = np.concatenate([np.full(n_a, (1 - teacher_weight) / n_a), np.full(n_q, teacher_weight / n_q)])
+        probe = train_probe(features, targets, probe_config(weak, seed=seed), weights=weights * (n_a + n_q))
+        return {s: probe.predict_proba(split_features(weak, data, s, store)) for s in data.emitted}
+
+    config = {"rung": weak.key_config(), "view": data.view.key() if data.view is not None else None,
+              "teacher_weight": teacher_weight, "objective": "eq1: ground truth of A + teacher on Q"}
+    return labels_artifact("facilitated", config, data, seed, probs, inputs=(teacher.key,), ground_truth=("A",),
+                           store=store)
 
 
 # ----------------------------------------------------------------------------- zero-shot teachers

@@ -22,6 +22,7 @@ METHOD_COLORS: dict[str, str] = {
     "consultancy": "#CC79A7",
     "blind": "#999999",
     "oracle": "#000000",
+    "retrieval": "#009E73",
 }
 
 # model states of figure 4 (concept saliency)

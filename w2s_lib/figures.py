@@ -316,13 +316,14 @@ def plot_overfitting(curve: pd.DataFrame, title: str = ""):
 
 
 def choices_on_dev(table: pd.DataFrame, picks: pd.DataFrame, title: str = ""):
-    """For each choice made on dev, against the setting: the strongest rung's dev ceiling (top) and
-    what the choice's rule maximises (bottom: the pooled dev PGR of a probe setting, the smallest
-    ceiling step of a depth pair), one line per task and the mean over tasks in black; the picked
-    setting is shaded and the preset's marked ``(preset)`` on the axis."""
+    """For each choice made on dev, against the setting: the reference its rule reads beside its
+    score (top: the strongest rung's dev ceiling, or M_W's dev accuracy for Φ) and what the rule
+    maximises (bottom: pooled dev PGR, smallest ceiling step, or M'_W's dev accuracy), one line per
+    task and the mean over tasks in black; the picked setting is shaded and the preset's marked
+    ``(preset)`` on the axis."""
     import matplotlib.pyplot as plt
 
-    from .choices import rule_scores
+    from .choices import RULES, rule_of, rule_scores
 
     use_style()
     names = list(dict.fromkeys(table["choice"]))
@@ -333,8 +334,8 @@ def choices_on_dev(table: pd.DataFrame, picks: pd.DataFrame, title: str = ""):
         settings = list(dict.fromkeys(part["setting"]))
         per_task, mean = rule_scores(part, by_task=True), rule_scores(part)
         x = np.arange(len(settings))
-        score_label = "smallest ceiling step (dev)" if name == "MiniLM depths" else "pooled PGR (dev)"
-        for row, (column, label) in enumerate((("ceiling", "strongest rung's dev ceiling"), ("score", score_label))):
+        reference_label, score_label = RULES[rule_of(part)]
+        for row, (column, label) in enumerate((("reference", reference_label), ("score", score_label))):
             ax = axes[row][col]
             for task in dict.fromkeys(part["task"]):
                 ax.plot(x, [per_task.loc[(s, task), column] for s in settings], marker="o", ms=3, lw=1, label=task)

@@ -94,9 +94,10 @@ def alignment_findings(table: pd.DataFrame, comparisons: pd.DataFrame, preset: s
         r = paired.loc[key]
         return effect(r["difference"], r["ci_low"], r["ci_high"])
 
+    ceiling = "ceiling_pairwise" if "ceiling_pairwise" in t.index else "ceiling"
     text = [f"The jury of {jury_size} weak judges labels the test items with accuracy {t.loc['psi_jury', 'acc']:.3f}, "
-            f"against {t.loc['weak', 'acc']:.3f} for the plain weak supervisor and {t.loc['ceiling', 'acc']:.3f} "
-            f"for the strong ceiling.",
+            f"against {t.loc['weak', 'acc']:.3f} for the plain weak supervisor and {t.loc[ceiling, 'acc']:.3f} "
+            f"for the strong ceiling ({ceiling}).",
             f"The student it supervises reaches {t.loc['psi', 'acc']:.3f} [{t.loc['psi', 'acc_ci_low']:.3f}, "
             f"{t.loc['psi', 'acc_ci_high']:.3f}] (PGR {t.loc['psi', 'pgr']:.2f} [{t.loc['psi', 'pgr_ci_low']:.2f}, "
             f"{t.loc['psi', 'pgr_ci_high']:.2f}]); against its own supervisor, the jury, "
@@ -105,6 +106,14 @@ def alignment_findings(table: pd.DataFrame, comparisons: pd.DataFrame, preset: s
             f"{t.loc['w2s_baseline', 'pgr']:.2f}), {diff('psi − w2s_baseline')}.",
             f"With Φ first (teacher: {teacher}) the jury reaches {t.loc['phi_psi_jury', 'acc']:.3f} and its student "
             f"{t.loc['phi_psi', 'acc']:.3f}; against Ψ alone, {diff('phi_psi − psi')}."]
+    parts = [(key, what) for key, what in (
+        ("w2s_pairwise − w2s_baseline", "the pairwise format (M_W reading both answers)"),
+        ("psi_blind − w2s_pairwise", f"a jury of {jury_size} instead of one judge, still blind"),
+        ("psi − psi_blind", "the debate's evidence"),
+        ("psi − psi_retrieval", "the debate roles, beyond the strong model's retrieval")) if key in paired.index]
+    if parts:
+        text.append("Ψ − the plain student, taken apart (students, paired): "
+                    + "; ".join(f"{what}: {diff(key)}" for key, what in parts) + ".")
     return f"At preset `{preset}`, seeds {list(seeds)} (our numbers): " + " ".join(text)
 
 

@@ -165,7 +165,7 @@ class RewardW2SParams(NLPW2SParams):
     human_raters: bool = True  # VADER single raters as weak supervisors (rm_sentiment_pairs)
 
 
-ProtocolName = Literal["debate", "consultancy", "blind", "oracle"]
+ProtocolName = Literal["debate", "consultancy", "blind", "oracle", "retrieval"]
 
 
 class DebateParams(Params):
@@ -177,7 +177,7 @@ class DebateParams(Params):
     debater: DebaterName = "extractive"
     seeds: Seeds = Field(default_factory=lambda: [0])
     protocols: Annotated[list[ProtocolName], Field(min_length=1)] = Field(
-        default_factory=lambda: ["debate", "consultancy", "blind", "oracle"])
+        default_factory=lambda: ["debate", "consultancy", "blind", "oracle", "retrieval"])
     rounds: Annotated[int, Field(ge=1, le=6)] = 2
     quotes_per_round: Annotated[int, Field(ge=1, le=4)] = 1
 
@@ -186,6 +186,9 @@ class DebateParams(Params):
         _rung_below_strongest(self.ladder, self.judge_rung, "judge_rung")
         if len(set(self.protocols)) != len(self.protocols):
             raise ValueError(f"protocols: each at most once (got {self.protocols})")
+        if "retrieval" in self.protocols and self.debater != "extractive":
+            raise ValueError("protocols: 'retrieval' is a control built on the extractive debater's ranking; with "
+                             f"debater {self.debater!r} leave it out")
         return self
 
 
@@ -208,6 +211,7 @@ class FacilitationParams(Params):
     seeds: Seeds = Field(default_factory=lambda: [0])
     teacher: TeacherName = "student"
     other_teachers: list[TeacherName] = Field(default_factory=lambda: ["zero_shot", "ceiling"])
+    teacher_weight: Annotated[float, Field(ge=0, le=1)] = 1.0  # Eq. 1: the teacher's term's weight (chosen on dev)
     nlp_tasks: list[NLPTaskName] = Field(default_factory=lambda: ["sentiment"])
     nlp_ladder: LadderName = "smoke"  # the ladder of nlp_tasks (notebook 02's: its models are reused)
 

@@ -25,7 +25,7 @@ class MissingResult(FileNotFoundError):
 TABLES = ("table1_main", "table1_comparisons", "table2_framework", "table2_comparisons", "table3_imitation",
           "error_types")
 # every stored table the paper reads: its tables and those its figures are drawn from
-NEEDED = (*TABLES, "concept_saliency_summary", "overfitting_curve")
+NEEDED = (*TABLES, "concept_saliency_summary", "overfitting_curve", "choices_dev")
 
 
 def makers(name: str) -> str:
@@ -75,6 +75,12 @@ def _fig3(t):
     return figures.agreement_vs_size(t[t["weak_size"].notna()])
 
 
+def _choices(t):
+    from .choices import picks
+
+    return figures.choices_on_dev(t.astype({"setting": str, "preset_setting": str}), picks(t))
+
+
 FIGURES = (
     Figure("fig1_pgr_vs_size", "table1_main",
            "Figure 1. Performance gap recovered (PGR) against the strong model's size, one panel per domain "
@@ -95,12 +101,17 @@ FIGURES = (
            "representations before training, after weak-to-strong training and after ceiling training "
            "(probes trained and scored on disjoint items; bars: 95 % CI over seeds).", figures.plot_concept_saliency),
     Figure("fig5_error_types", "error_types",
-           "Figure 5. The aligned student's test errors by type (poor quote selection, evidence "
-           "extraction, overfitting to weak labels, other), each attributed by the stated rule of "
-           "notebook 07; bars: 95 % CI over seeds.", figures.error_types),
+           "Figure 5. The aligned student's test errors by type (beyond the strong model, poor quote "
+           "selection, evidence extraction, unsure supervisor, other), each attributed by the rules stated in "
+           "notebook 07 against the jury it learned from and the pairwise ceiling; bars: 95 % intervals over "
+           "test items × seeds.", figures.error_types),
     Figure("fig_overfitting", "overfitting_curve",
            "Overfitting over training: the baseline student's test accuracy against training steps, with "
            "the step that early stopping on weak-labelled val picks marked.", figures.plot_overfitting),
+    Figure("fig_choices_dev", "choices_dev",
+           "Settings chosen on dev (notebook 01_dev_choices): for each choice, the reference its rule reads "
+           "(top) and what the rule maximises (bottom) against the setting, per task; the pick is shaded. "
+           "No test label was read.", _choices),
 )
 
 

@@ -131,9 +131,11 @@ def _universe(task: str, sizes, cols: tuple[str, ...], stamp: object, held_out: 
 
 # ----------------------------------------------------------------------------- training one model
 
-def _probe_cfg(rung: Rung, loss: str, loss_options: dict, seed: int, select: str) -> ProbeConfig:
+def probe_config(rung: Rung, loss: str = "xent", loss_options: dict | None = None, seed: int = 0,
+                 select: str = "last") -> ProbeConfig:
+    """How ``rung`` trains as a probe: its ladder's probe settings with this loss, seed and selection."""
     opts = rung.extra.get("probe", {})
-    return ProbeConfig(loss=loss, loss_options=loss_options, seed=seed, select=select, **opts)
+    return ProbeConfig(loss=loss, loss_options=loss_options or {}, seed=seed, select=select, **opts)
 
 
 def fit_and_label(rung: Rung, data: TaskData, train_split: str, targets: np.ndarray, *, seed: int,
@@ -151,8 +153,8 @@ def fit_and_label(rung: Rung, data: TaskData, train_split: str, targets: np.ndar
         from .training.probe import train_probe, train_reward_probe
 
         feats = data.features(rung, store)
-        cfg = _probe_cfg(rung, loss if data.kind == "binary" else ("bt" if loss == "xent" else loss),
-                         loss_options, seed, select)
+        cfg = probe_config(rung, loss if data.kind == "binary" else ("bt" if loss == "xent" else loss),
+                           loss_options, seed, select)
         if data.kind == "pairwise":
             r = data.rows(train_split)
             probe = train_reward_probe(feats[r["text_a"]], feats[r["text_b"]], targets, cfg)
@@ -165,6 +167,16 @@ def fit_and_label(rung: Rung, data: TaskData, train_split: str, targets: np.ndar
                                loss_options=loss_options, select=select, val_weak=val_weak, store=store)
 
 
+def split_features(rung: Rung, data: TaskData, split: str, store: ArtifactStore | None = None) -> np.ndarray:
+    """What a probe rung reads of one split's rows of a binary task: its view's features, or the
+    rung's frozen features of the texts."""
+    if data.view is not None:
+        return data.view.features(rung, data.splits[split])
+    if data.kind != "binary":
+        raise ValueError(f"split features are read for binary tasks; {data.task!r} is {data.kind}")
+    return data.features(rung, store)[data.rows(split)["text"]]
+
+
 def _fit_view_probe(rung, data, train_split, targets, seed, loss, loss_options, select, val_weak):
     """A probe on what the task's view shows this rung (frozen features); the probe is kept
     (``fitted_probe``) so its artifact can store it, e.g. to explain its outputs by occlusion."""
@@ -174,7 +186,7 @@ def _fit_view_probe(rung, data, train_split, targets, seed, loss, loss_options, 
         raise ValueError(f"a view ({data.view.key()['reads']}) is read by probe rungs on binary rows; "
                          f"rung {rung.name} trains in mode {rung.train_mode!r}")
     feats = {s: data.view.features(rung, data.splits[s]) for s in dict.fromkeys((train_split, *data.emitted))}
-    cfg = _probe_cfg(rung, loss, loss_options, seed, select)
+    cfg = probe_config(rung, loss, loss_options, seed, select)
     probe = train_probe(feats[train_split], targets, cfg, feats.get("val") if select == "weak_val" else None,
                         val_weak)
     out = {s: probe.predict_proba(feats[s]) for s in data.emitted}

@@ -199,7 +199,10 @@ def _minus_supervisor(g: pd.DataFrame, level: float) -> dict:
 # the comparisons of table 2, each paired on seeds and test items: (variant, reference)
 FRAMEWORK_COMPARISONS = (("psi", "w2s_baseline"), ("phi_psi", "w2s_baseline"), ("phi_psi", "psi"),
                          ("phi", "w2s_baseline"), ("phi_explained", "w2s_baseline"), ("phi_weak", "weak"),
-                         ("phi_explained_weak", "weak"), ("psi_jury", "weak"), ("phi_psi_jury", "weak"))
+                         ("phi_explained_weak", "weak"), ("psi_jury", "weak"), ("phi_psi_jury", "weak"),
+                         # Ψ − the plain student, taken apart: format, ensemble, evidence, debate roles
+                         ("w2s_pairwise", "w2s_baseline"), ("psi_blind", "w2s_pairwise"), ("psi", "psi_blind"),
+                         ("psi", "psi_retrieval"), ("psi_jury", "retrieval_jury"), ("psi_jury", "blind_jury"))
 
 
 def framework_comparisons(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
@@ -283,7 +286,7 @@ def _speaking_order_interval(scores: np.ndarray, opened: np.ndarray, value: floa
 
 
 PROTOCOL_COMPARISONS = (("debate", "blind"), ("consultancy", "blind"), ("debate", "consultancy"),
-                        ("oracle", "blind"), ("debate", "oracle"))
+                        ("oracle", "blind"), ("debate", "oracle"), ("retrieval", "blind"), ("debate", "retrieval"))
 
 
 def protocol_comparisons(runs: Sequence[ProtocolRun], level: float = 0.95) -> pd.DataFrame:
@@ -303,15 +306,28 @@ def protocol_comparisons(runs: Sequence[ProtocolRun], level: float = 0.95) -> pd
     return pd.DataFrame(out)
 
 
-def error_table(per_seed: dict[int, pd.DataFrame], level: float = 0.95) -> pd.DataFrame:
-    """``error_type, count, fraction`` (means over seeds) with bootstrap CIs of the fraction."""
+def error_table(per_seed: dict[int, pd.DataFrame], test_ids: Sequence[str], level: float = 0.95,
+                n_boot: int = metrics.N_BOOT_ITEMS, seed: int = 0) -> pd.DataFrame:
+    """``error_type, count`` (a seed's mean) and ``fraction`` — the share of the student's test errors
+    of each type, over all seeds — with a 95 % interval from a bootstrap that resamples test items
+    and seeds together (``test_ids``: the fixed test set, the same for every seed)."""
+    index = {i: k for k, i in enumerate(test_ids)}
+    codes = np.full((len(per_seed), len(test_ids)), -1)  # (seeds, items): the error type, -1 when right
+    for row, frame in enumerate(per_seed.values()):
+        codes[row, [index[i] for i in frame["id"]]] = [ERROR_TYPES.index(t) for t in frame["error_type"]]
+    rng = np.random.default_rng(seed)
+    seeds = rng.integers(0, codes.shape[0], size=(n_boot, codes.shape[0]))
+    items = rng.integers(0, codes.shape[1], size=(n_boot, codes.shape[1]))
+    drawn = codes[seeds[:, :, None], items[:, None, :]]                    # (boot, seeds, items)
+    errors = np.maximum((drawn >= 0).sum(axis=(1, 2)), 1)
     rows = []
-    for kind in ERROR_TYPES:
-        counts = np.array([(frame["error_type"] == kind).sum() for frame in per_seed.values()], dtype=float)
-        totals = np.array([max(1, len(frame)) for frame in per_seed.values()], dtype=float)
-        share = metrics.bootstrap_ci(counts / totals, level=level)
-        rows.append({"error_type": kind, "count": float(counts.mean()), "fraction": share.mean,
-                     "fraction_ci_low": share.low, "fraction_ci_high": share.high, "n_seeds": len(per_seed)})
+    for k, kind in enumerate(ERROR_TYPES):
+        total = max(1, int((codes >= 0).sum()))
+        share = (drawn == k).sum(axis=(1, 2)) / errors
+        low, high = np.quantile(share, [(1 - level) / 2, (1 + level) / 2])
+        rows.append({"error_type": kind, "count": float((codes == k).sum() / codes.shape[0]),
+                     "fraction": float((codes == k).sum() / total), "fraction_ci_low": float(low),
+                     "fraction_ci_high": float(high), "n_seeds": codes.shape[0], "ci_over": "test items × seeds"})
     return pd.DataFrame(rows)
 
 

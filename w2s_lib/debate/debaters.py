@@ -101,6 +101,11 @@ class ExtractiveDebater(Debater):
         return {"kind": "extractive", "rung": self.units.rung.key_config(), "contrast": self.contrast,
                 **({"temperature": self.temperature, "sample": self.sample} if self.stochastic else {})}
 
+    def retriever(self) -> "ExtractiveDebater":
+        """The same ranking without the contrast term: the sentences most about the question and
+        the answer, whatever they say of the other answer (the ``retrieval`` control)."""
+        return ExtractiveDebater(self.units, 0.0, self.temperature, self.sample)
+
     def sampled(self, temperature: float, sample: int) -> "ExtractiveDebater":
         """The same debater choosing among its best sentences at random (Gumbel top-k with the
         support / ``temperature`` as logits): another transcript sample, reproducible by ``sample``."""

@@ -41,7 +41,7 @@ def judged_test(train_items: Sequence[DebateItem], test_items: Sequence[DebateIt
     judge = make_judge(seed)
     spec = ArtifactSpec("debate_verdicts", VERDICTS_VERSION,
                         {"judge": judge.key(), "protocol": protocol.key(),
-                         "debater": debater.key() if protocol.has_debaters else None,
+                         "debater": protocol.debater_for(debater).key() if protocol.has_debaters else None,
                          "train_items": items_fingerprint(train_items), "test_items": items_fingerprint(test_items)},
                         seed=seed)
 

@@ -7,7 +7,11 @@
 * **consultancy** — one debater, on a side drawn at random per item (the correct answer or
   the wrong one with equal chance), and the judge hears only it;
 * **blind** — the judge sees the question and the two answers, nothing else;
-* **oracle** — the judge reads the whole passage.
+* **oracle** — the judge reads the whole passage;
+* **retrieval** — a control for what debate adds: for each answer, the strong model shows the
+  sentences most about the question and that answer, as many as a debate shows, with no debate
+  roles (nothing rewards a sentence for being *more* about its answer than the other; the
+  extractive debater without its contrast term, :meth:`Protocol.debater_for`).
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 from ..fingerprint import stable_unit
 from .items import CORRECT, DISTRACTOR, DebateItem
 
-PROTOCOL_NAMES = ("debate", "consultancy", "blind", "oracle")
+PROTOCOL_NAMES = ("debate", "consultancy", "blind", "oracle", "retrieval")
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,16 @@ class Protocol:
 
     @property
     def has_debaters(self) -> bool:
-        return self.name in ("debate", "consultancy")
+        return self.name in ("debate", "consultancy", "retrieval")
+
+    def debater_for(self, debater):
+        """Who writes this protocol's turns: the debater, or for ``retrieval`` its plain retriever."""
+        if self.name != "retrieval":
+            return debater
+        if not hasattr(debater, "retriever"):
+            raise ValueError(f"the retrieval control needs an extractive debater (its ranking without the "
+                             f"contrast term); {debater.key().get('kind', debater)!r} has none")
+        return debater.retriever()
 
     @property
     def reads_passage(self) -> bool:
@@ -42,7 +55,7 @@ class Protocol:
 
     def speakers(self, item: DebateItem, seed: int) -> tuple[int, ...]:
         """The answers that have a debater (``CORRECT`` / ``DISTRACTOR``), in speaking order."""
-        if self.name == "debate":
+        if self.name in ("debate", "retrieval"):
             return (CORRECT, DISTRACTOR) if correct_speaks_first(item.id) else (DISTRACTOR, CORRECT)
         if self.name == "consultancy":
             return (consultant_side(item.id, seed),)

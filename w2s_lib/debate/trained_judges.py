@@ -37,26 +37,34 @@ class PairJudge:
     ``oracle`` protocol, over the whole passage)."""
 
     def __init__(self, units, parts: Sequence[str] = PAIR_PARTS, seed: int = 0, temperature: float = 0.05,
-                 probe: dict | None = None):
+                 probe: dict | None = None, passages: dict[str, Sequence[str]] | None = None):
         unknown = set(parts) - set(PAIR_PARTS)
         if unknown:
             raise ValueError(f"unknown judge feature part(s) {sorted(unknown)}; accepted: {', '.join(PAIR_PARTS)}")
         self.units, self.parts, self.seed = units, tuple(parts), seed
         self.temperature, self.probe_options = temperature, dict(probe or {})
+        self.passages = passages  # id -> sentences: read the whole passage beside the quotes
         self.probe = None
 
     def key(self) -> dict:
         return {"kind": "pair", "units": self.units.key(), "parts": list(self.parts),
-                "temperature": self.temperature, "probe": self.probe_options}
+                "temperature": self.temperature, "probe": self.probe_options,
+                **({"reads_passage_too": True} if self.passages is not None else {})}
 
     # -- features --------------------------------------------------------------------------
     def features(self, records: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
         """φ(side A), φ(side B) per record: :func:`relation_features` of each side's answer with the
-        question and the side's verified quotes (the oracle: every sentence of the passage)."""
+        question and the side's verified quotes (the oracle: every sentence of the passage); a judge
+        given ``passages`` reads the whole passage too (its features beside the quotes')."""
         def side(record: dict, s: str) -> np.ndarray:
             quotes = record.get("passage_sentences") or side_quotes(record, s)
-            return relation_features(self.units, record["question"], record["answers"]["AB".index(s)], quotes,
-                                     self.parts, self.temperature)
+            answer = record["answers"]["AB".index(s)]
+            feats = relation_features(self.units, record["question"], answer, quotes, self.parts, self.temperature)
+            if self.passages is None:
+                return feats
+            passage = relation_features(self.units, record["question"], answer, self.passages[record["id"]],
+                                        self.parts, self.temperature)
+            return np.concatenate([feats, passage])
 
         return (np.stack([side(r, "A") for r in records]), np.stack([side(r, "B") for r in records]))
 

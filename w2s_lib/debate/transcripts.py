@@ -81,6 +81,7 @@ def transcripts(items: Sequence[DebateItem], debater, protocol: Protocol, seed: 
                 store: ArtifactStore | None = None, shard: int = SHARD) -> list[dict]:
     """Records for every item in both orders, read from the store or produced shard by shard."""
     store = store or default_store()
+    debater = protocol.debater_for(debater)
     records: list[dict] = []
     starts = range(0, len(items), shard)
     for start in progress(starts, desc=f"{protocol.name} transcripts", disable=len(starts) < 2):

@@ -133,13 +133,16 @@ def _as_probe(head: torch.nn.Linear, mean: np.ndarray, scale: np.ndarray) -> Lin
 
 def train_probe(features: np.ndarray, targets: np.ndarray, cfg: ProbeConfig,
                 val_features: np.ndarray | None = None, val_weak: np.ndarray | None = None,
-                on_epoch: Callable[[int, int, LinearProbe, float | None], None] | None = None) -> LinearProbe:
+                on_epoch: Callable[[int, int, LinearProbe, float | None], None] | None = None,
+                weights: np.ndarray | None = None) -> LinearProbe:
     """Fit a classifier probe on (soft) targets: P(class 1) vectors or (N, 2) rows.
 
     ``on_epoch(epoch, step, probe, val_weak_loss)``, when given, is called after every epoch
     (1-based; ``step``: optimizer steps so far) with a copy of the probe as it stands and, under
     ``select="weak_val"``, the validation loss against the weak labels that selection compares
-    (``None`` otherwise). It observes only: training and the returned probe are unchanged."""
+    (``None`` otherwise). It observes only: training and the returned probe are unchanged.
+    ``weights``: one non-negative weight per example (the soft cross-entropy only), each batch's
+    loss their weighted mean — e.g. Φ's two terms, ground truth and a teacher's outputs."""
     mean, scale = _standardiser(features)
     x = torch.from_numpy(((features - mean) / scale).astype(np.float32))
     y = torch.from_numpy(probability_rows(targets))
@@ -148,6 +151,19 @@ def train_probe(features: np.ndarray, targets: np.ndarray, cfg: ProbeConfig,
     def batch_loss(head, batch, frac):
         features, weak = batch
         return loss_fn(head(features), weak, frac)
+
+    rows = (x, y)
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.float32)
+        if cfg.loss != "xent" or weights.shape != (len(x),) or (weights < 0).any() or not weights.sum() > 0:
+            raise ValueError("weights: one non-negative weight per example, not all 0, with the xent loss")
+
+        def batch_loss(head, batch, frac):  # noqa: F811 (the weighted form of the same loss)
+            features, w, weak = batch
+            per_example = -(weak * torch.log_softmax(head(features), -1)).sum(-1)
+            return (w * per_example).sum() / w.sum().clamp_min(1e-12)
+
+        rows = (x, torch.from_numpy(weights), y)  # the targets stay last (_train checks them)
 
     evaluate = None
     if cfg.select == "weak_val":
@@ -165,7 +181,7 @@ def train_probe(features: np.ndarray, targets: np.ndarray, cfg: ProbeConfig,
         def observe(epoch, step, head, score):
             on_epoch(epoch, step, _as_probe(head, mean, scale), score)
 
-    return _as_probe(_train((x, y), 2, batch_loss, cfg, evaluate, observe), mean, scale)
+    return _as_probe(_train(rows, 2, batch_loss, cfg, evaluate, observe), mean, scale)
 
 
 def train_reward_probe(feats_a: np.ndarray, feats_b: np.ndarray, targets: np.ndarray,
