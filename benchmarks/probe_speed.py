@@ -2,9 +2,11 @@
 
 Micro trains about 500 probes (960 minibatch steps each), so their per-step overhead is minutes
 of the run. The library writes AdamW and the cosine schedule out and checks the targets once
-(``w2s_lib.training.probe``); the reference below is the straightforward version it replaced:
-``torch.optim.AdamW`` with ``LambdaLR`` and a loss that re-checks every batch's targets. Both give
-bit-identical probes (``tests/test_probe_trainer.py``); this script times them in one process.
+(``w2s_lib.training.probe``), and for the soft cross-entropy and Bradley–Terry losses takes the
+closed-form gradient in numpy instead of autograd; the reference below is the straightforward
+version it replaced: ``torch.optim.AdamW`` with ``LambdaLR`` and a loss that re-checks every batch's
+targets. The autograd path gives bit-identical probes, the closed-form one the same probes to
+float32 rounding (``tests/test_probe_trainer.py``); this script times them in one process.
 
     python benchmarks/probe_speed.py --out benchmarks/results/probe_speed.json
 """
@@ -90,13 +92,15 @@ def main() -> None:
     rows = {}
     for kind in ("xent", "aux_conf", "bt"):
         times = {"library": [], "torch.optim": []}
+        closed_form = probe.CLOSED_FORM_LOSSES
         for seed in range(args.repeats):
             for name, trainer in (("library", library), ("torch.optim", torch_optim_train_steps)):
                 probe._train_steps = trainer
+                probe.CLOSED_FORM_LOSSES = closed_form if name == "library" else frozenset()
                 start = time.perf_counter()
                 _fit(kind, seed, data)
                 times[name].append(time.perf_counter() - start)
-        probe._train_steps = library
+        probe._train_steps, probe.CLOSED_FORM_LOSSES = library, closed_form
         lib, ref = statistics.median(times["library"]), statistics.median(times["torch.optim"])
         rows[kind] = {"library_s": round(lib, 3), "torch_optim_s": round(ref, 3), "speed_up": round(ref / lib, 2)}
         print(f"{kind:9s} library {lib:.3f} s  torch.optim {ref:.3f} s  ×{ref / lib:.2f}")

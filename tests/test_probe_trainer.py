@@ -1,5 +1,6 @@
-"""The probe trainer writes AdamW out and checks targets once; it must train exactly what the
-straightforward torch.optim version (kept in benchmarks/probe_speed.py) trains."""
+"""The probe trainer writes AdamW out and checks targets once; its autograd path must train exactly
+what the straightforward torch.optim version (kept in benchmarks/probe_speed.py) trains, and its
+closed-form path (xent, Bradley–Terry) the same probes to float32 rounding."""
 from __future__ import annotations
 
 import importlib.util
@@ -39,13 +40,26 @@ def _fit(kind, data, seed):
 
 
 @pytest.mark.parametrize("kind", ["xent", "aux_conf", "bt"])
-def test_the_trainer_is_bit_identical_to_torch_optim(kind, data, reference_trainer, monkeypatch):
+def test_the_autograd_path_is_bit_identical_to_torch_optim(kind, data, reference_trainer, monkeypatch):
+    monkeypatch.setattr(probe, "CLOSED_FORM_LOSSES", frozenset())
     ours = [_fit(kind, data, seed) for seed in (0, 1)]
     monkeypatch.setattr(probe, "_train_steps", reference_trainer)
     theirs = [_fit(kind, data, seed) for seed in (0, 1)]
     for a, b in zip(ours, theirs):
         assert np.array_equal(a.weight, b.weight) and np.array_equal(a.bias, b.bias)
     assert not np.array_equal(ours[0].weight, ours[1].weight)  # the seed reaches the batch order
+
+
+@pytest.mark.parametrize("kind", ["xent", "bt"])
+def test_the_closed_form_path_trains_what_torch_optim_trains(kind, data, reference_trainer, monkeypatch):
+    closed = [_fit(kind, data, seed) for seed in (0, 1)]  # early stopping on val included (xent)
+    monkeypatch.setattr(probe, "CLOSED_FORM_LOSSES", frozenset())
+    monkeypatch.setattr(probe, "_train_steps", reference_trainer)
+    reference = [_fit(kind, data, seed) for seed in (0, 1)]
+    for a, b in zip(closed, reference):
+        np.testing.assert_allclose(a.weight, b.weight, atol=1e-5)
+        np.testing.assert_allclose(a.bias, b.bias, atol=1e-5)
+    assert not np.array_equal(closed[0].weight, closed[1].weight)
 
 
 def test_targets_are_still_checked_once(data):

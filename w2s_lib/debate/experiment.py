@@ -18,7 +18,7 @@ from .items import DebateItem, items_fingerprint
 from .protocols import Protocol
 from .transcripts import quoted_sentences, transcripts
 
-VERDICTS_VERSION = 1
+VERDICTS_VERSION = 2  # 2: judges train by the closed-form gradient
 
 
 def debate(items: Sequence[DebateItem], debater, judge, protocol: Protocol, seed: int = 0,
