@@ -137,7 +137,7 @@ def phi_variants(m: DebateModels, seed: int, teacher: str = "student", teacher_w
     out["phi_weak"] = Variant("phi_weak", facilitated, teach, f"M'_W (teacher: {teacher}){bound}")
     out["phi"] = Variant("phi", w2s_student(m.strong, dp, seed, facilitated, METHODS["baseline"], store=store),
                          facilitated, f"strong student on M'_W's labels (teacher: {teacher}){bound}")
-    rows = pd.concat([dq.splits[s] for s in dq.emitted])
+    rows = pd.concat([dq.splits[s] for s in ("A", *dq.emitted)])  # A too: Eq. 1's first term reads it
     evidence = occlusion_evidence(teacher_scorer(m, seed, teacher, store), m.setup.items, rows, EXPLAINED_SENTENCES)
     explained = DebateView("evidence", m.setup.items, evidence, evidence_key=f"occlusion:{teach.key}:{EXPLAINED_SENTENCES}",
                            store=store)

@@ -11,10 +11,11 @@ The rules:
 
 * a **probe setting** (weight decay, then learning rate, then epochs, each at the settings picked
   before it), or for a ladder that finetunes, a **finetuning setting** (every rung's learning rate
-  times one factor, then epochs): the highest *pooled* dev PGR — the students' total gain over their weak supervisors
-  divided by the total gap to the ceiling, over tasks and pairs — among the settings whose dev
-  ceiling (the strongest rung, averaged over tasks) is within :data:`CEILING_TOLERANCE` of the
-  best one's: a student should generalize more without the strong model itself getting worse.
+  times one factor, then epochs): the highest *pooled* dev PGR — the students' total gain over
+  their weak supervisors divided by the total gap to the ceiling, over tasks and pairs — among the
+  settings whose dev ceiling (the strongest rung, averaged over tasks) is within
+  :data:`CEILING_TOLERANCE` of the best one's: a student should generalize more without the strong
+  model itself getting worse.
   (Pooled, because a mean of per-pair PGRs is ruled by pairs with a gap under a point — the first
   dev run had a PGR of −2.3 from a 0.5-point gap — and skips pairs with none.)
 * **Φ's weight** on the teacher's term of Eq. 1 (:func:`w2s_lib.facilitation.facilitate`): the

@@ -211,7 +211,7 @@ class FacilitationParams(Params):
     seeds: Seeds = Field(default_factory=lambda: [0])
     teacher: TeacherName = "student"
     other_teachers: list[TeacherName] = Field(default_factory=lambda: ["zero_shot", "ceiling"])
-    teacher_weight: Annotated[float, Field(ge=0, le=1)] = 1.0  # Eq. 1: the teacher's term's weight (chosen on dev)
+    teacher_weight: Annotated[float, Field(ge=0, le=1)] = 0.5  # Eq. 1: the teacher's term's weight (chosen on dev)
     nlp_tasks: list[NLPTaskName] = Field(default_factory=lambda: ["sentiment"])
     nlp_ladder: LadderName = "smoke"  # the ladder of nlp_tasks (notebook 02's: its models are reused)
 
