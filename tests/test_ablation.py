@@ -71,13 +71,17 @@ def test_judges_of_psi_learn_ground_truth_of_a_only(models, monkeypatch, with_te
 
 
 def test_errors_are_attributed_by_the_first_rule_that_applies():
-    rule = attribute_error  # (ceiling right, gold shown, jury right, jury unsure)
-    assert rule(ceiling_right=False, gold_shown=False, jury_right=False, jury_unsure=True) == "beyond the strong model"
-    assert rule(True, False, False, True) == "poor quote selection"
-    assert rule(True, True, False, False) == "evidence extraction"
-    assert rule(True, False, True, True) == "unsure supervisor"  # quotes matter only when the jury erred
-    assert rule(True, True, True, False) == "other"
-    assert len(ERROR_TYPES) == 5
+    def rule(ceiling_right=True, gold_shown=True, jury_right=True, jury_unsure=False, follows_blind=False):
+        return attribute_error(ceiling_right, gold_shown, jury_right, jury_unsure, follows_blind)
+
+    assert rule(ceiling_right=False, gold_shown=False, jury_right=False, jury_unsure=True) == \
+        "beyond the student's reach"
+    assert rule(gold_shown=False, jury_right=False, follows_blind=True) == "poor quote selection"
+    assert rule(jury_right=False, jury_unsure=True) == "evidence extraction"
+    assert rule(gold_shown=False, jury_unsure=True, follows_blind=True) == "unsure supervisor"  # quotes: jury wrong only
+    assert rule(follows_blind=True) == "follows the answer prior"
+    assert rule() == "other"
+    assert len(ERROR_TYPES) == 6
 
 
 def test_error_shares_have_intervals_over_items_and_seeds():
@@ -87,12 +91,13 @@ def test_error_shares_have_intervals_over_items_and_seeds():
 
     ids = [f"i{k}" for k in range(200)]
     per_seed = {s: pd.DataFrame({"id": ids[: 20 + 10 * s], "error_type": [ERROR_TYPES[k % 5] for k in range(20 + 10 * s)]})
-                for s in range(3)}
+                for s in range(3)}  # five of the six types: the sixth has share 0
     table = error_table(per_seed, ids).set_index("error_type")
     assert table["fraction"].sum() == pytest.approx(1.0)
     assert (table["fraction_ci_low"] <= table["fraction"]).all() and (table["fraction"] <= table["fraction_ci_high"]).all()
     assert (table["fraction_ci_high"] - table["fraction_ci_low"] > 0.02).all()  # item resampling widens them
-    assert table.loc["other", "count"] == pytest.approx(np.mean([4, 6, 8]))
+    assert table.loc[ERROR_TYPES[4], "count"] == pytest.approx(np.mean([4, 6, 8]))
+    assert table.loc["other", "fraction"] == 0
 
 
 def test_the_controls_of_psi_change_one_thing_at_a_time(models):

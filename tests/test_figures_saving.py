@@ -71,13 +71,13 @@ def test_error_types_of_two_tasks_keep_both_in_the_table_and_get_a_panel_each():
     from w2s_lib.paths import tables_dir
 
     def errors(task, share):
-        return pd.DataFrame({"task": task, "error_type": list(ERROR_TYPES), "count": [1.0, 2.0, 3.0, 4.0, 5.0],
+        return pd.DataFrame({"task": task, "error_type": list(ERROR_TYPES), "count": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
                              "fraction": share, "fraction_ci_low": [s - 0.05 for s in share],
                              "fraction_ci_high": [s + 0.05 for s in share], "n_seeds": 3})
 
-    for task, share in (("debate_wordnet", [0.1, 0.2, 0.3, 0.3, 0.1]), ("my_debates", [0.4, 0.3, 0.1, 0.1, 0.1])):
+    for task, share in (("debate_wordnet", [0.1, 0.2, 0.3, 0.2, 0.1, 0.1]), ("my_debates", [0.4, 0.2, 0.1, 0.1, 0.1, 0.1])):
         cfg = SimpleNamespace(task=task, preset="smoke", seeds=[0])
         experiments.save_error_types(errors(task, share), cfg, wall_time_s=0.0)
     stored = pd.read_csv(tables_dir("smoke") / "error_types.csv")
-    assert sorted(set(stored["task"])) == ["debate_wordnet", "my_debates"] and len(stored) == 10
+    assert sorted(set(stored["task"])) == ["debate_wordnet", "my_debates"] and len(stored) == 12
     assert len(figures.error_types(stored).axes) == 2

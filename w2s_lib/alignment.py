@@ -26,8 +26,8 @@ from .methods import METHODS, Method
 from .pipeline import TaskData, labels_artifact, test_predictions, w2s_student
 from .store import Artifact, ArtifactStore, default_store
 
-ERROR_TYPES = ("beyond the strong model", "poor quote selection", "evidence extraction", "unsure supervisor",
-               "other")
+ERROR_TYPES = ("beyond the student's reach", "poor quote selection", "evidence extraction", "unsure supervisor",
+               "follows the answer prior", "other")
 UNSURE_MARGIN = 0.15  # the jury is unsure of an item when its probability is within this of ½
 
 
@@ -137,45 +137,55 @@ def teacher_pair_targets(records: Sequence[dict], items, score) -> list[float]:
 
 # ----------------------------------------------------------------------------- error taxonomy
 
-def error_types(data: TaskData, student: Artifact, jury_art: Artifact, ceiling: Artifact, setup: DebateSetup,
-                protocol: Protocol, seed: int, store: ArtifactStore | None = None,
+def error_types(data: TaskData, student: Artifact, jury_art: Artifact, ceiling: Artifact, blind: Artifact,
+                setup: DebateSetup, protocol: Protocol, seed: int, store: ArtifactStore | None = None,
                 unsure: float = UNSURE_MARGIN) -> pd.DataFrame:
     """One row per test item the aligned student gets wrong, with the first rule that applies. The
-    rules read the supervisor the student learned from (the jury) and the strong model's own reach
-    (``ceiling``: the pairwise ceiling, trained on ground truth), never the plain M_W:
+    rules read the supervisor the student learned from (the jury), the bound of the student's own
+    reader (``ceiling``: the strong rung with the student's input, trained on ground truth of B) and,
+    as a diagnostic only, a reader of the question and candidate alone (``blind``: M_W, whose labels
+    this student never saw):
 
-    1. **beyond the strong model** — the ceiling errs on the item too: no supervisor of this strong
-       model would have fixed it;
+    1. **beyond the student's reach** — the ceiling errs on the item too: no supervisor would have
+       taught this reader the item;
     2. **poor quote selection** — the jury erred, and the debater for the correct answer quoted
        none of the gold evidence (in the transcript of the jury's first member);
     3. **evidence extraction** — the jury erred although the gold evidence was quoted;
     4. **unsure supervisor** — the jury was right, but its probability for the right label was
        within ``unsure`` of ½: the supervision on such items is weak;
-    5. **other** — the jury was right and sure, the ceiling right, and the student still erred.
+    5. **follows the answer prior** — the jury was right and sure, and the blind reader makes the
+       student's error: the student leans on what the candidate alone suggests;
+    6. **other** — none of these.
 
-    Rules 2 and 3 are the student inheriting its supervisor's error.
+    Rules 2 and 3 are the student inheriting its supervisor's error. (Rules 1 and 5 were revised
+    after the first run was read; notebook 07 says how, and what the first version found.)
     """
     test = data.splits.test
     y = test["label"].to_numpy()
     ids = test["id"]
-    p_student, p_jury, p_ceiling = (test_predictions(data, a) for a in (student, jury_art, ceiling))
+    p_student, p_jury, p_ceiling, p_blind = (test_predictions(data, a) for a in (student, jury_art, ceiling, blind))
     records = transcripts([setup.items[i] for i in ids], setup.debater, protocol, seed, store)
     gold_shown = {r["id"]: bool(set(quoted_sentences(r, "AB"[r["correct"]])) & set(r["gold_evidence"]))
                   for r in records if r["order"] == 0}
-    student_wrong = metrics.to_predictions(p_student) != y
+    student_pred = metrics.to_predictions(p_student)
     jury_right = metrics.to_predictions(p_jury) == y
     ceiling_right = metrics.to_predictions(p_ceiling) == y
+    follows_blind = metrics.to_predictions(p_blind) == student_pred
     jury_margin = np.abs(p_jury - 0.5)
     rows = [{"id": item_id, "error_type": attribute_error(bool(ceiling_right[i]), gold_shown[item_id],
-                                                          bool(jury_right[i]), bool(jury_margin[i] < unsure))}
-            for i, item_id in enumerate(ids) if student_wrong[i]]
+                                                          bool(jury_right[i]), bool(jury_margin[i] < unsure),
+                                                          bool(follows_blind[i]))}
+            for i, item_id in enumerate(ids) if student_pred[i] != y[i]]
     return pd.DataFrame(rows, columns=["id", "error_type"])
 
 
-def attribute_error(ceiling_right: bool, gold_shown: bool, jury_right: bool, jury_unsure: bool) -> str:
+def attribute_error(ceiling_right: bool, gold_shown: bool, jury_right: bool, jury_unsure: bool,
+                    follows_blind: bool) -> str:
     """The error type of one wrong answer of the aligned student, by the rules' precedence."""
     if not ceiling_right:
         return ERROR_TYPES[0]
     if not jury_right:
         return ERROR_TYPES[1] if not gold_shown else ERROR_TYPES[2]
-    return ERROR_TYPES[3] if jury_unsure else ERROR_TYPES[4]
+    if jury_unsure:
+        return ERROR_TYPES[3]
+    return ERROR_TYPES[4] if follows_blind else ERROR_TYPES[5]

@@ -226,8 +226,8 @@ def alignment(cfg, models: DebateModels, protocol: Protocol
         variants.update(control_variants(models, seed, protocol, cfg.jury_size, cfg.method))
         rows.append(variant_rows(models, seed, variants))
         _, strong_view = models.data(seed)
-        errors[seed] = error_types(strong_view, psi["psi"].model, psi["psi_jury"].model,
-                                   variants["ceiling_pairwise"].model, models.setup, protocol, seed)
+        errors[seed] = error_types(strong_view, psi["psi"].model, psi["psi_jury"].model, variants["ceiling"].model,
+                                   variants["weak"].model, models.setup, protocol, seed)
     runs = pd.concat(rows, ignore_index=True)
     errors_table = tables.error_table(errors, strong_view.splits.test["id"].tolist())
     errors_table.insert(0, "task", cfg.task)

@@ -101,10 +101,10 @@ FIGURES = (
            "representations before training, after weak-to-strong training and after ceiling training "
            "(probes trained and scored on disjoint items; bars: 95 % CI over seeds).", figures.plot_concept_saliency),
     Figure("fig5_error_types", "error_types",
-           "Figure 5. The aligned student's test errors by type (beyond the strong model, poor quote "
-           "selection, evidence extraction, unsure supervisor, other), each attributed by the rules stated in "
-           "notebook 07 against the jury it learned from and the pairwise ceiling; bars: 95 % intervals over "
-           "test items × seeds.", figures.error_types),
+           "Figure 5. The aligned student's test errors by type (beyond the student's reach, poor quote "
+           "selection, evidence extraction, unsure supervisor, follows the answer prior, other), each attributed "
+           "by the rules stated in notebook 07 against the jury it learned from and its own ceiling; bars: 95 % "
+           "intervals over test items × seeds.", figures.error_types),
     Figure("fig_overfitting", "overfitting_curve",
            "Overfitting over training: the baseline student's test accuracy against training steps, with "
            "the step that early stopping on weak-labelled val picks marked.", figures.plot_overfitting),
