@@ -288,9 +288,10 @@ def test_pairs_are_rebuilt_identically(pairs):
 
 @pytest.mark.parametrize("task", ["sentiment", "rm_sentiment_pairs", "concept_controversy"])
 def test_splits_are_disjoint_and_reproducible_for_a_seed(task):
-    sizes = SplitSizes(n_a=500, n_b=500, n_val=100, n_test=300, n_q=50)
+    sizes = SplitSizes(n_a=500, n_b=500, n_val=100, n_test=300, n_q=50, n_dev=100)
     first, again, other = (make_splits(task, seed, sizes, balance=True) for seed in (0, 0, 1))
     first.assert_disjoint()
-    assert first.sizes() == {"A": 500, "B": 500, "val": 100, "Q": 50, "test": 300}
+    assert first.sizes() == {"A": 500, "B": 500, "val": 100, "Q": 50, "test": 300, "dev": 100}
     assert first.fingerprint() == again.fingerprint()
     assert first.ids()["test"] == other.ids()["test"] and first.ids()["A"] != other.ids()["A"]
+    assert first.dev["id"].tolist() == other.dev["id"].tolist() and first.dev["label"].mean() == 0.5

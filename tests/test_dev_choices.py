@@ -146,3 +146,22 @@ def test_a_setting_equal_to_the_presets_leaves_every_rung_as_the_preset_has_it()
     assert all(r.extra["probe"]["epochs"] == 10 for r in by_option["epochs"].ladder_with(rungs, 10))
     default = by_option["lr"].ladder_with(rungs, ProbeConfig().lr)  # a default is left out of the key
     assert all("lr" not in r.extra["probe"] for r in default)
+
+
+def test_the_debate_settings_are_chosen_on_dev_and_dev_units_leave_the_rest_alone(tmp_path):
+    from w2s_lib.debate.embeddings import UnitEmbeddings
+    from w2s_lib.debate.items import items_from_frame
+    from w2s_lib.data.registry import load_pool
+
+    items = items_from_frame(load_pool("debate_wordnet").head(30))
+    rung = get_ladder("smoke")[0]
+    alone, more = UnitEmbeddings(rung, items[:20]), UnitEmbeddings(rung, items[:20], extra_items=items[20:])
+    units = alone.texts[:50]
+    np.testing.assert_array_equal(alone(units, centred=True), more(units, centred=True))
+    assert len(more.texts) > len(alone.texts) and more.key() != alone.key()
+
+    rows = choices.debate_search("debate_wordnet", "smoke", [0], "smoke", jury_size=3, store=ArtifactStore(tmp_path))
+    assert set(rows["choice"]) == {"debater's contrast term", "judge's features", "jury size"}
+    assert rows["dev_acc"].between(0, 1).all() and (rows["rule"] == "dev accuracy").all()
+    picked = {name: choices.pick(part) for name, part in rows.groupby("choice")}
+    assert picked["jury size"] in {"1", "3", "5"} and picked["judge's features"] in choices.JUDGE_PARTS

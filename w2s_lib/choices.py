@@ -21,6 +21,8 @@ The rules:
 * **Φ's weight** on the teacher's term of Eq. 1 (:func:`w2s_lib.facilitation.facilitate`): the
   highest mean dev accuracy of M'_W, the weak supervisor Φ should improve (on the binary tasks,
   notebook 05's NLP setting, at the preset's probe settings);
+* the **debate settings** (with a debate task): the extractive debater's contrast term and the
+  judge's features by the debate judge's dev accuracy, the jury size by the jury's;
 * the **MiniLM truncations** above the tiny rungs: the two depths (of those the ladder's one stored
   MiniLM pass gives: 1–3 at ``micro``) whose ladder has the largest *smallest* step of dev ceiling
   between neighbouring rungs, averaged over tasks, so that every pair of the ladder is a real
@@ -123,8 +125,9 @@ NOT_SEARCHED = {
                                      "about 25 min on 2 cores; the committed rungs (300 and 1,500 steps) are used",
     "MiniLM depths 4-6": "not searched at micro: they need a 6-layer feature pass of every task (the 3-layer "
                          "pass is shared by depths 1-3)",
-    "debate: debater's scoring terms, judge's features, jury size": "not yet re-made on dev (issue 18 continues); "
-                                                                     "chosen earlier from test results",
+    "debate settings at micro": "the debater's contrast term, the judge's features and the jury size are searched "
+                                "on debate_wordnet's dev split by params/micro_extended.yaml (its cost does not "
+                                "fit the micro budget); the micro preset keeps the values chosen earlier",
     "Φ's weight on the debate task": "chosen on the NLP tasks' dev splits and used on debate_wordnet too (its "
                                      "dev split would need a new feature pass of every passage sentence)",
 }
@@ -170,6 +173,7 @@ RULES = {  # a choice's rule: what it maximises, and the reference shown beside 
     "pooled PGR": ("strongest rung's dev ceiling", "pooled PGR (dev)"),
     "smallest step": ("strongest rung's dev ceiling", "smallest ceiling step (dev)"),
     "M'_W accuracy": ("M_W's dev accuracy", "M'_W's dev accuracy"),
+    "dev accuracy": ("the blind judge's dev accuracy", "judge's or jury's dev accuracy"),
 }
 
 
@@ -187,8 +191,9 @@ def rule_scores(rows: pd.DataFrame, by_task: bool = False) -> pd.DataFrame:
     keys = ["setting", "task"] if by_task else ["setting"]
     rule = rule_of(rows)
     if rule != "pooled PGR":
-        score, reference = ("smallest_step", "ceiling_acc") if rule == "smallest step" else ("facilitated_acc",
-                                                                                               "weak_acc")
+        score, reference = {"smallest step": ("smallest_step", "ceiling_acc"),
+                            "M'_W accuracy": ("facilitated_acc", "weak_acc"),
+                            "dev accuracy": ("dev_acc", "reference_acc")}[rule]
         per_task = rows.groupby(["setting", "task"], sort=False).agg(reference=(reference, "mean"),
                                                                     score=(score, "mean"))
         return per_task if by_task else per_task.groupby(level="setting", sort=False).mean()
@@ -207,6 +212,55 @@ def pick(rows: pd.DataFrame):
     best = by[by["score"] >= by["score"].max() - 1e-12]
     preset_value = rows["preset_setting"].iloc[0]
     return preset_value if preset_value in best.index else best.index[0]
+
+
+DEBATER_CONTRASTS = (0.0, 0.5, 1.0, 2.0)  # the extractive debater's contrast term; 1.0 is its default
+JUDGE_PARTS = {"all": ("blind", "prior", "quote", "focus"), "no focus": ("blind", "prior", "quote"),
+               "no quote": ("blind", "prior", "focus"), "no prior": ("blind", "quote", "focus")}
+JURY_SIZES = (1, 3, 5)
+
+
+def debate_search(task: str, ladder: str, seeds: Sequence[int], preset: str, jury_size: int,
+                  store=None) -> pd.DataFrame:
+    """The debate settings on the task's dev split, each with every other at the preset's: the
+    debater's contrast term and the judge's features by the debate judge's dev accuracy, the jury
+    size by the jury's dev accuracy (``jury_size``: the preset's). The blind judge's dev accuracy
+    is the reference beside them. One row per (choice, setting)."""
+    from .alignment import jury
+    from .debate import Protocol, debate_setup
+    from .debate.debaters import ExtractiveDebater
+    from .debate.experiment import judged_test, record_score
+    from .debate.trained_judges import PairJudge
+    from .pipeline import task_data, test_predictions
+
+    debate, rows = Protocol("debate"), []
+    with scored_on_dev():  # the held-out split ("test") is dev here
+        setup = debate_setup(task, preset, ladder, store=store)
+        if not isinstance(setup.debater, ExtractiveDebater):
+            raise ValueError("the debate search varies the extractive debater's contrast term")
+        units = setup.make_judge(0).units
+        for seed in progress(list(seeds), desc="dev: debate settings", leave=True):
+            data = task_data(task, preset, seed)
+            train, dev = ([setup.items[i] for i in data.splits[s]["id"]] for s in ("A", "test"))
+
+            def judge_acc(debater, protocol=debate, parts=JUDGE_PARTS["all"]) -> float:
+                records = judged_test(train, dev, debater, lambda sd: PairJudge(units, parts, seed=sd), protocol, seed,
+                                      store)
+                return float(np.mean([record_score(r) for r in records]))
+
+            blind = judge_acc(setup.debater, Protocol("blind"))
+            for c in DEBATER_CONTRASTS:
+                debater = ExtractiveDebater(setup.debater.units, contrast=c)
+                rows.append(("debater's contrast term", str(c), "1.0", seed, judge_acc(debater), blind))
+            for name, parts in JUDGE_PARTS.items():
+                rows.append(("judge's features", name, "all", seed, judge_acc(setup.debater, parts=parts), blind))
+            for k in JURY_SIZES:
+                art = jury(data, setup, seed, debate, members=k, store=store)
+                acc = metrics.accuracy(test_predictions(data, art), data.labels("test"))
+                rows.append(("jury size", str(k), str(jury_size), seed, acc, blind))
+    frame = pd.DataFrame(rows, columns=["choice", "setting", "preset_setting", "seed", "dev_acc", "reference_acc"])
+    mean = frame.groupby(["choice", "setting", "preset_setting"], sort=False)[["dev_acc", "reference_acc"]].mean()
+    return mean.reset_index().assign(task=task, rule="dev accuracy", seeds=len(seeds))
 
 
 PHI_WEIGHTS = (0.25, 0.5, 0.75, 1.0)
@@ -287,7 +341,7 @@ def picks(table: pd.DataFrame) -> pd.DataFrame:
     for name, part in table.groupby("choice", sort=False):
         picked, preset_value = pick(part), part["preset_setting"].iloc[0]
         rule = rule_of(part)
-        reference = "M_W" if rule == "M'_W accuracy" else "ceiling"
+        reference = {"M'_W accuracy": "M_W", "dev accuracy": "blind judge"}.get(rule, "ceiling")
         scores = "; ".join(f"{setting}: {rule} {r['score']:.3f}, {reference} {r['reference']:.3f}"
                            for setting, r in rule_scores(part).iterrows())
         rows.append({"choice": name, "tried": ", ".join(str(v) for v in dict.fromkeys(part["setting"])),
@@ -299,10 +353,11 @@ def picks(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def choose_on_dev(tasks: Sequence[str], ladder: str, seeds: Sequence[int], preset: str, phi_weight: float = 1.0,
-                  store=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  debate: tuple[str, str, int] | None = None, store=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every search, in the order of the module's docstring (the depths at the picked probe
     settings; Φ's weight, ``phi_weight`` the preset's, at the preset's probe settings, on the binary
-    tasks). Returns (the dev scores: one row per choice, setting, task and pair; the picks)."""
+    tasks; with ``debate`` = (task, ladder, preset jury size), the debate settings). Returns (the
+    dev scores: one row per choice, setting, task and pair; the picks)."""
     from .data.registry import get_task
 
     rungs = get_ladder(ladder)
@@ -313,5 +368,7 @@ def choose_on_dev(tasks: Sequence[str], ladder: str, seeds: Sequence[int], prese
     binary = [t for t in tasks if get_task(t).kind == "binary"]
     if binary and all(r.train_mode == "probe" for r in rungs):
         parts.append(phi_weight_search(binary, ladder, seeds, preset, phi_weight, store=store))
+    if debate is not None:
+        parts.append(debate_search(*debate[:2], seeds, preset, debate[2], store=store))
     table = pd.concat(parts, ignore_index=True)
     return table, picks(table)

@@ -43,12 +43,18 @@ def _label(cfg, what: str = "") -> str:
 
 def dev_choices(cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every search of :mod:`w2s_lib.choices` on the tasks' dev splits: (dev scores, picks). Φ's
-    weight is compared with what the preset's params file gives notebook 05."""
+    weight and the jury size are compared with what the preset's params file gives notebooks 05
+    and 07."""
     from .parameters import notebook_parameters
     from .paths import PARAMS_DIR
 
-    phi = notebook_parameters(PARAMS_DIR / f"{cfg.preset}.yaml", "05_facilitation").get("teacher_weight", 1.0)
-    return choose_on_dev(cfg.tasks, cfg.ladder, cfg.seeds, cfg.preset, phi_weight=phi)
+    preset_file = PARAMS_DIR / f"{cfg.preset}.yaml"
+    phi = notebook_parameters(preset_file, "05_facilitation").get("teacher_weight", 1.0)
+    debate = None
+    if cfg.debate_task:
+        jury_size = notebook_parameters(preset_file, "07_alignment").get("jury_size", 3)
+        debate = (cfg.debate_task, cfg.debate_ladder, jury_size)
+    return choose_on_dev(cfg.tasks, cfg.ladder, cfg.seeds, cfg.preset, phi_weight=phi, debate=debate)
 
 
 def save_dev_choices(table: pd.DataFrame, picks: pd.DataFrame, cfg, wall_time_s: float):

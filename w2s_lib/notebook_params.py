@@ -130,14 +130,25 @@ class DevChoicesParams(Params):
     tasks: Annotated[list[W2STaskName], Field(min_length=1)] = Field(default_factory=lambda: ["sentiment"])
     ladder: LadderName = "smoke"
     seeds: Seeds = Field(default_factory=lambda: [0])
+    debate_task: Annotated[str, AfterValidator(lambda t: t and _debate_task(t))] = ""  # empty: no debate search
+    debate_ladder: Annotated[str, AfterValidator(lambda n: n and _ladder_or_error(n))] = ""
 
     @model_validator(mode="after")
     def _check(self) -> "DevChoicesParams":
+        if bool(self.debate_task) != bool(self.debate_ladder):
+            raise ValueError("debate_task and debate_ladder: give both (the debate search) or neither")
         if len({r.train_mode == "probe" for r in get_ladder(self.ladder)}) != 1:
             raise ValueError(f"ladder: {self.ladder!r} mixes probes and finetuned rungs; settings are chosen for a "
                              "ladder of one kind")
         check_split_sizes(self.tasks, self.preset)
         return self
+
+
+def _debate_task(name: str) -> str:
+    """A registered debate task (the validator of ``DebateTaskName``, for an optional field)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(DebateTaskName).validate_python(name)
 
 
 class NLPW2SParams(Params):

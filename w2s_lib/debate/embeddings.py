@@ -26,17 +26,23 @@ class UnitEmbeddings:
     """``table[text]`` → the rung's pooled embedding of ``text`` (unit length; optionally centred on
     the table's mean, which removes the direction every mean-pooled decoder state shares)."""
 
-    def __init__(self, rung, items: Sequence[DebateItem], corpus: str = "english", store=None):
+    def __init__(self, rung, items: Sequence[DebateItem], corpus: str = "english", store=None,
+                 extra_items: Sequence[DebateItem] = ()):
+        """``extra_items`` (e.g. a dev split's, when choosing settings) add their units in a pass of
+        their own, so the table of ``items`` is the same, centring included, with or without them."""
         from ..fingerprint import frame_fingerprint
         from ..training.features import rung_features
 
         import pandas as pd
 
-        self.rung, self.texts = rung, item_units(items)
+        base = item_units(items)
+        extra = sorted(set(item_units(extra_items)) - set(base))
+        self.rung, self.texts = rung, base + extra
         self.row = {t: i for i, t in enumerate(self.texts)}
-        raw = rung_features(rung, corpus, [" " + t for t in self.texts], store).astype(np.float32)
+        raw = np.concatenate([rung_features(rung, corpus, [" " + t for t in part], store).astype(np.float32)
+                              for part in (base, extra) if part])
         self.plain = _unit(raw)
-        self.centred = _unit(raw - raw.mean(0))
+        self.centred = _unit(raw - raw[: len(base)].mean(0))
         self.fingerprint = frame_fingerprint(pd.DataFrame({"t": self.texts}), ["t"])
 
     def __call__(self, texts: Sequence[str], centred: bool = False) -> np.ndarray:

@@ -125,7 +125,7 @@ def debate_setup(task: str, preset: str, ladder: str, judge: str = "pair", judge
     ``debater`` writes the arguments — and a weaker rung judges: ``judge_rung`` or, by default,
     the rung below the strongest. ``judge``: ``pair`` (frozen features + probe), ``text``
     (finetuned on the transcript) or ``lm`` (zero-shot, the judge rung must be a causal LM)."""
-    from ..data.splits import sizes_for_preset, working_universe
+    from ..data.splits import sizes_for_preset, universe_parts
     from ..models.ladder import get_ladder
     from .debaters import ExtractiveDebater, GenerativeDebater
     from .embeddings import UnitEmbeddings
@@ -136,13 +136,17 @@ def debate_setup(task: str, preset: str, ladder: str, judge: str = "pair", judge
     rungs = get_ladder(ladder)
     by_name = {r.name: r for r in rungs}
     weak = by_name[judge_rung] if judge_rung else rungs[-2]
-    universe = items_from_frame(working_universe(task, sizes_for_preset(task, preset)))
+    # the working pool and test set, then (when choosing on dev) the dev set, embedded apart
+    base, *dev = (items_from_frame(frame) for frame in universe_parts(task, sizes_for_preset(task, preset)))
+    extra = dev[0] if dev else []
+    universe = base + extra
     if debater == "extractive":
-        debater_obj, strong = ExtractiveDebater(UnitEmbeddings(rungs[-1], universe, store=store)), rungs[-1]
+        debater_obj = ExtractiveDebater(UnitEmbeddings(rungs[-1], base, store=store, extra_items=extra))
+        strong = rungs[-1]
     else:
         debater_obj, strong = GenerativeDebater(debater), debater
     if judge == "pair":
-        units = UnitEmbeddings(weak, universe, store=store)
+        units = UnitEmbeddings(weak, base, store=store, extra_items=extra)
         make_judge = lambda seed: PairJudge(units, seed=seed)  # noqa: E731
     elif judge == "text":
         make_judge = lambda seed: TextJudge(weak, seed=seed, store=store)  # noqa: E731
