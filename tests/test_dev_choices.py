@@ -77,6 +77,14 @@ def _search(store: ArtifactStore) -> pd.DataFrame:
     return table
 
 
+@pytest.fixture
+def short_grids(monkeypatch):
+    """Two settings a choice: every search still runs, in half the time."""
+    monkeypatch.setattr(choices, "PROBE_CHOICES", tuple(
+        choices.ProbeChoice(c.name, c.option, c.grid[1:3]) for c in choices.PROBE_CHOICES))
+    monkeypatch.setattr(choices, "PHI_WEIGHTS", (0.5, 1.0))
+
+
 def _flip(monkeypatch, which: str) -> None:
     real = splits_mod._held_out_and_working_pool
 
@@ -89,7 +97,8 @@ def _flip(monkeypatch, which: str) -> None:
     monkeypatch.setattr(splits_mod, "_held_out_and_working_pool", flipped)
 
 
-def test_choosing_on_dev_reads_no_test_label(dev_splits, monkeypatch, tmp_path):
+def test_choosing_on_dev_reads_no_test_label(dev_splits, short_grids, monkeypatch, tmp_path):
+    real_pools = splits_mod._held_out_and_working_pool
     first = ArtifactStore(tmp_path / "before")
     before = _search(first)
     assert set(before["choice"]) == {c.name for c in choices.PROBE_CHOICES} | {"MiniLM depths",
@@ -101,11 +110,10 @@ def test_choosing_on_dev_reads_no_test_label(dev_splits, monkeypatch, tmp_path):
 
     _flip(monkeypatch, "test")
     pd.testing.assert_frame_equal(before, _search(fresh("test flipped")))
-    monkeypatch.undo()
-    monkeypatch.setattr(pipeline, "sizes_for_preset", lambda task, preset: DEV_SIZES)
+    monkeypatch.setattr(splits_mod, "_held_out_and_working_pool", real_pools)
     _flip(monkeypatch, "dev")  # the negative control: the search does read dev
     flipped_dev = _search(fresh("dev flipped"))
-    assert not np.allclose(before["ceiling_acc"], flipped_dev["ceiling_acc"])
+    assert not np.allclose(before["ceiling_acc"], flipped_dev["ceiling_acc"], equal_nan=True)
 
 
 def _probe_rows(settings, gain, gap, ceiling, preset):
@@ -128,6 +136,11 @@ def test_pooling_keeps_a_pair_with_a_tiny_gap_from_ruling_the_pgr():
     # per-pair PGRs: a = 0.37 and -4.0, b = 0.30 and 1.0 (a mean picks b); pooled: a = 0.13/0.41, b = 0.125/0.41
     assert choices.rule_scores(rows).loc["a", "score"] == pytest.approx(0.13 / 0.41)
     assert choices.pick(rows) == "a"
+
+
+def test_a_rule_with_no_defined_score_keeps_the_presets_setting():
+    rows = _probe_rows([0.1, 1.0], gain=[0.1, 0.1], gap=[-0.1, 0.0], ceiling=None, preset=1.0)
+    assert choices.pick(rows) == 1.0  # no ceiling above its weak model: no PGR to compare
 
 
 def test_the_depth_rule_takes_the_largest_smallest_step():

@@ -126,8 +126,8 @@ NOT_SEARCHED = {
     "MiniLM depths 4-6": "not searched at micro: they need a 6-layer feature pass of every task (the 3-layer "
                          "pass is shared by depths 1-3)",
     "debate settings at micro": "the debater's contrast term, the judge's features and the jury size are searched "
-                                "on debate_wordnet's dev split by params/micro_extended.yaml (its cost does not "
-                                "fit the micro budget); the micro preset keeps the values chosen earlier",
+                                "on debate_wordnet's dev split by params/micro_extended.yaml (outside the micro "
+                                "budget); the micro preset still uses the values chosen earlier from test results",
     "Φ's weight on the debate task": "chosen on the NLP tasks' dev splits and used on debate_wordnet too (its "
                                      "dev split would need a new feature pass of every passage sentence)",
 }
@@ -211,6 +211,8 @@ def pick(rows: pd.DataFrame):
         by = by[by["reference"] >= by["reference"].max() - CEILING_TOLERANCE - 1e-12]
     best = by[by["score"] >= by["score"].max() - 1e-12]
     preset_value = rows["preset_setting"].iloc[0]
+    if best.empty:  # no setting has a defined score (e.g. no ceiling above its weak models): keep the preset's
+        return preset_value
     return preset_value if preset_value in best.index else best.index[0]
 
 
@@ -267,7 +269,7 @@ PHI_WEIGHTS = (0.25, 0.5, 0.75, 1.0)
 
 
 def phi_weight_search(tasks: Sequence[str], ladder: str, seeds: Sequence[int], preset: str, preset_weight: float,
-                      weights: Sequence[float] = PHI_WEIGHTS, store=None) -> pd.DataFrame:
+                      weights: Sequence[float] | None = None, store=None) -> pd.DataFrame:
     """Φ's weight on the teacher's term (Eq. 1), on dev: the ladder's smallest rung as M_W, its
     largest as the strong model and the weak-to-strong student as the teacher (notebook 05's NLP
     setting); M'_W's dev accuracy per weight. One row per (weight, task)."""
@@ -285,7 +287,7 @@ def phi_weight_search(tasks: Sequence[str], ladder: str, seeds: Sequence[int], p
             weak = weak_supervisor(weak_rung, data, seed, store)
             teacher = w2s_student(strong_rung, data, seed, weak, METHODS["baseline"], store=store)
             weak_acc = metrics.accuracy(test_predictions(data, weak), y)
-            for w in weights:
+            for w in weights or PHI_WEIGHTS:
                 facilitated = facilitate(weak_rung, data, seed, teacher, store, teacher_weight=w)
                 rows.append({"choice": "Φ's weight on the teacher's term", "setting": str(w),
                              "preset_setting": str(preset_weight), "rule": "M'_W accuracy", "task": task, "seed": seed,
