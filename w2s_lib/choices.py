@@ -127,7 +127,7 @@ NOT_SEARCHED = {
                          "pass is shared by depths 1-3)",
     "debate settings at micro": "the debater's contrast term, the judge's features and the jury size are searched "
                                 "on debate_wordnet's dev split by params/micro_extended.yaml (outside the micro "
-                                "budget); the micro preset still uses the values chosen earlier from test results",
+                                "budget); the micro-debate ladder and notebook 07's jury use its picks",
     "Φ's weight on the debate task": "chosen on the NLP tasks' dev splits and used on debate_wordnet too (its "
                                      "dev split would need a new feature pass of every passage sentence)",
 }
@@ -224,10 +224,11 @@ JURY_SIZES = (1, 3, 5)
 
 def debate_search(task: str, ladder: str, seeds: Sequence[int], preset: str, jury_size: int,
                   store=None) -> pd.DataFrame:
-    """The debate settings on the task's dev split, each with every other at the preset's: the
-    debater's contrast term and the judge's features by the debate judge's dev accuracy, the jury
-    size by the jury's dev accuracy (``jury_size``: the preset's). The blind judge's dev accuracy
-    is the reference beside them. One row per (choice, setting)."""
+    """The debate settings on the task's dev split, each with every other at the preset's (the
+    ladder's debater contrast and judge features, ``jury_size``): the debater's contrast term and
+    the judge's features by the debate judge's dev accuracy, the jury size by the jury's dev
+    accuracy. The blind judge's dev accuracy is the reference beside them. One row per (choice,
+    setting)."""
     from .alignment import jury
     from .debate import Protocol, debate_setup
     from .debate.debaters import ExtractiveDebater
@@ -240,12 +241,14 @@ def debate_search(task: str, ladder: str, seeds: Sequence[int], preset: str, jur
         setup = debate_setup(task, preset, ladder, store=store)
         if not isinstance(setup.debater, ExtractiveDebater):
             raise ValueError("the debate search varies the extractive debater's contrast term")
-        units = setup.make_judge(0).units
+        preset_judge = setup.make_judge(0)
+        units, preset_contrast = preset_judge.units, setup.debater.contrast
+        preset_parts = next((n for n, p in JUDGE_PARTS.items() if tuple(p) == tuple(preset_judge.parts)), "all")
         for seed in progress(list(seeds), desc="dev: debate settings", leave=True):
             data = task_data(task, preset, seed)
             train, dev = ([setup.items[i] for i in data.splits[s]["id"]] for s in ("A", "test"))
 
-            def judge_acc(debater, protocol=debate, parts=JUDGE_PARTS["all"]) -> float:
+            def judge_acc(debater, protocol=debate, parts=preset_judge.parts) -> float:
                 records = judged_test(train, dev, debater, lambda sd: PairJudge(units, parts, seed=sd), protocol, seed,
                                       store)
                 return float(np.mean([record_score(r) for r in records]))
@@ -253,9 +256,9 @@ def debate_search(task: str, ladder: str, seeds: Sequence[int], preset: str, jur
             blind = judge_acc(setup.debater, Protocol("blind"))
             for c in DEBATER_CONTRASTS:
                 debater = ExtractiveDebater(setup.debater.units, contrast=c)
-                rows.append(("debater's contrast term", str(c), "1.0", seed, judge_acc(debater), blind))
+                rows.append(("debater's contrast term", str(c), str(preset_contrast), seed, judge_acc(debater), blind))
             for name, parts in JUDGE_PARTS.items():
-                rows.append(("judge's features", name, "all", seed, judge_acc(setup.debater, parts=parts), blind))
+                rows.append(("judge's features", name, preset_parts, seed, judge_acc(setup.debater, parts=parts), blind))
             for k in JURY_SIZES:
                 art = jury(data, setup, seed, debate, members=k, store=store)
                 acc = metrics.accuracy(test_predictions(data, art), data.labels("test"))

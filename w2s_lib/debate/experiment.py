@@ -131,7 +131,7 @@ def debate_setup(task: str, preset: str, ladder: str, judge: str = "pair", judge
     from .embeddings import UnitEmbeddings
     from .items import items_from_frame
     from .judges import LMJudge
-    from .trained_judges import PairJudge, TextJudge
+    from .trained_judges import PAIR_PARTS, PairJudge, TextJudge
 
     rungs = get_ladder(ladder)
     by_name = {r.name: r for r in rungs}
@@ -141,13 +141,15 @@ def debate_setup(task: str, preset: str, ladder: str, judge: str = "pair", judge
     extra = dev[0] if dev else []
     universe = base + extra
     if debater == "extractive":
-        debater_obj = ExtractiveDebater(UnitEmbeddings(rungs[-1], base, store=store, extra_items=extra))
+        contrast = rungs[-1].extra.get("debater", {}).get("contrast", 1.0)  # a ladder may set it (micro-debate)
+        debater_obj = ExtractiveDebater(UnitEmbeddings(rungs[-1], base, store=store, extra_items=extra), contrast)
         strong = rungs[-1]
     else:
         debater_obj, strong = GenerativeDebater(debater), debater
     if judge == "pair":
         units = UnitEmbeddings(weak, base, store=store, extra_items=extra)
-        make_judge = lambda seed: PairJudge(units, seed=seed)  # noqa: E731
+        parts = weak.extra.get("judge", {}).get("parts", PAIR_PARTS)  # a ladder may set them (micro-debate)
+        make_judge = lambda seed: PairJudge(units, parts, seed=seed)  # noqa: E731
     elif judge == "text":
         make_judge = lambda seed: TextJudge(weak, seed=seed, store=store)  # noqa: E731
     elif judge == "lm":
