@@ -250,3 +250,20 @@ def test_a_judge_reading_the_passage_too_sees_the_quotes_and_the_passage():
     oracle = PairJudge(units).features(transcripts(ITEMS, SCRIPTED, Protocol("oracle"), seed=0))[0]
     np.testing.assert_allclose(both[:, quotes_only.shape[1]:], oracle, rtol=1e-6)
     assert PairJudge(units, passages=passages).key() != PairJudge(units).key()
+
+
+def test_a_ladder_carries_its_debaters_contrast_and_its_judges_features(monkeypatch):
+    from dataclasses import replace
+
+    from w2s_lib.debate import debate_setup
+    from w2s_lib.models import ladder
+
+    weak, strong = ladder.get_ladder("smoke")
+    monkeypatch.setitem(ladder.LADDERS, "smoke-tuned", (
+        replace(weak, extra={**weak.extra, "judge": {"parts": ["blind", "prior", "quote"]}}),
+        replace(strong, extra={**strong.extra, "debater": {"contrast": 2.0}})))
+    tuned = debate_setup("debate_wordnet", "smoke", "smoke-tuned")
+    plain = debate_setup("debate_wordnet", "smoke", "smoke")
+    assert tuned.debater.contrast == 2.0 and plain.debater.contrast == 1.0
+    assert tuned.make_judge(0).parts == ("blind", "prior", "quote") and len(plain.make_judge(0).parts) == 4
+    assert tuned.debater.key() != plain.debater.key() and tuned.make_judge(0).key() != plain.make_judge(0).key()
