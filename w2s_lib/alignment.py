@@ -97,8 +97,11 @@ def pairwise_ceiling(data: TaskData, setup: DebateSetup, seed: int, units, proto
 
     def probs() -> dict:
         judge.fit(records("B"))
-        return {s: candidate_probabilities(r, judge.predict(r), data.splits[s])
-                for s in data.emitted for r in [records(s)]}
+        out = {}
+        for split in data.emitted:
+            split_records = records(split)
+            out[split] = candidate_probabilities(split_records, judge.predict(split_records), data.splits[split])
+        return out
 
     config = {"judge": judge.key(), "debater": setup.debater.key(), "protocol": protocol.key(), "train_split": "B"}
     return labels_artifact("ceiling_pairwise", config, data, seed, probs, ground_truth=("B",), store=store)

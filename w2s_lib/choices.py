@@ -120,6 +120,8 @@ def choices_for(rungs: Sequence[Rung]) -> tuple:
     if len(modes) != 1:
         raise ValueError("a ladder that mixes probes and finetuned rungs has no single setting to choose")
     return PROBE_CHOICES if modes.pop() else FINETUNE_CHOICES
+
+
 NOT_SEARCHED = {
     "tiny rungs' pretraining steps": "not searched on dev at micro: pretraining one set of tiny rungs takes "
                                      "about 25 min on 2 cores; the committed rungs (300 and 1,500 steps) are used",

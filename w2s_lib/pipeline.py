@@ -185,7 +185,7 @@ def _fit_view_probe(rung, data, train_split, targets, seed, loss, loss_options, 
     if rung.train_mode != "probe" or data.kind != "binary":
         raise ValueError(f"a view ({data.view.key()['reads']}) is read by probe rungs on binary rows; "
                          f"rung {rung.name} trains in mode {rung.train_mode!r}")
-    feats = {s: data.view.features(rung, data.splits[s]) for s in dict.fromkeys((train_split, *data.emitted))}
+    feats = {s: split_features(rung, data, s) for s in dict.fromkeys((train_split, *data.emitted))}
     cfg = probe_config(rung, loss, loss_options, seed, select)
     probe = train_probe(feats[train_split], targets, cfg, feats.get("val") if select == "weak_val" else None,
                         val_weak)
