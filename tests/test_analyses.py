@@ -51,6 +51,38 @@ def test_saliency_has_every_concept_in_every_state_and_a_rerun_reads_the_store(t
     assert len(sentences) == len(CONCEPTS) and sentences[1].startswith("genre: probe accuracy")
 
 
+def _saliency_runs(outcomes: dict, seeds=(0, 1)) -> pd.DataFrame:
+    """A runs table of one concept from per-(state, seed) outcome vectors."""
+    rows = []
+    for state, per_seed in outcomes.items():
+        for seed, out in zip(seeds, per_seed):
+            out = np.asarray(out, dtype=bool)
+            rows.append({"concept": "concept_genre", "model_state": state, "seed": seed,
+                         "probe_acc": out.mean(), "probe_items": metrics.pack_outcomes(out),
+                         "n_probe_test": len(out)})
+    return pd.DataFrame(rows)
+
+
+def test_saliency_intervals_resample_probe_items_and_pair_states_on_them():
+    rng = np.random.default_rng(0)
+    before = [rng.random(200) < 0.6 for _ in range(2)]
+    after = [b.copy() for b in before]
+    for a in after:  # the same items, 10 of them flipped from wrong to right: a small, exactly paired gain
+        a[np.flatnonzero(~a)[:10]] = True
+    summary = summarize_saliency(_saliency_runs({"before": before, "w2s": after})).set_index("model_state")
+    w2s = summary.loc["w2s"]
+    assert (summary["ci_over"] == "probe test items × seeds").all()
+    assert w2s["change_from_before"] == pytest.approx(0.05)
+    # paired on items: every resample keeps the gain positive; the accuracies' own intervals are wide
+    assert 0 < w2s["change_ci_low"] <= 0.05 <= w2s["change_ci_high"]
+    assert w2s["probe_acc_ci_high"] - w2s["probe_acc_ci_low"] > 0.05
+    # the interval also covers test-sampling error, not only the two seeds
+    assert summary.loc["before", "probe_acc_ci_high"] - summary.loc["before", "probe_acc_ci_low"] > 0.02
+
+    seeds_only = summarize_saliency(_saliency_runs({"before": before, "w2s": after}).drop(columns="probe_items"))
+    assert (seeds_only["ci_over"] == "seeds").all()
+
+
 def test_w2s_backbone_learns_the_weak_labels_and_the_ceiling_the_ground_truth(tiny_corpus, small_splits,
                                                                                monkeypatch):
     seen = []

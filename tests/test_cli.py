@@ -30,7 +30,8 @@ def test_check_params_on_a_bad_file_prints_one_line_per_problem_and_fails(tmp_pa
 
 def test_check_params_accepts_the_committed_offline_presets():
     """(paper.yaml is valid too, but offline it needs the hub's models: tests/test_hub_access.py)"""
-    result = _w2s("check-params", "params/smoke.yaml", "params/micro.yaml", "params/micro_extended.yaml")
+    result = _w2s("check-params", "params/smoke.yaml", "params/micro.yaml", "params/micro_extended.yaml",
+                  "params/micro_seeds5.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -90,7 +91,7 @@ def test_reproduce_refuses_before_running_when_a_key_is_not_a_notebook_parameter
 def test_reproduce_with_an_unknown_preset_exits_2_and_names_the_known_ones():
     result = _w2s("reproduce", "--preset", "huge")
     assert result.returncode == 2
-    assert "known presets: micro, micro_extended, paper, smoke" in result.stderr
+    assert "known presets: micro, micro_extended, micro_seeds5, paper, smoke" in result.stderr
 
 
 def test_reproduce_runs_the_notebooks_a_params_file_of_ones_own_names(tmp_path, monkeypatch):
@@ -108,6 +109,28 @@ def test_reproduce_runs_the_notebooks_a_params_file_of_ones_own_names(tmp_path, 
     assert [line for line in log if line.endswith("...")] == ["[1/1] 01_data ..."]
     executed = nbformat.read(runner.build_dir() / "my_run" / "01_data.ipynb", as_version=4)
     assert "n_examples = 5" in "".join(c.source for c in executed.cells)
+
+
+def test_a_params_files_results_name_keeps_the_presets_own_results_apart(tmp_path, monkeypatch):
+    books = tmp_path / "notebooks"
+    books.mkdir()
+    _notebook(books / "01_data.ipynb",
+              "from w2s_lib.saving import save_table\nimport pandas as pd\n"
+              "save_table(pd.DataFrame({'seed': [seed]}), 'seeds_seen', preset=preset, seeds=[seed])",
+              params="preset = 'smoke'\ntasks = []\nn_examples = 3\nseed = 0")
+    variant = tmp_path / "smoke_seed7.yaml"
+    variant.write_text("preset: smoke\nresults: smoke_seed7\nnotebooks:\n  01_data:\n    seed: 7\n")
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", books)
+    assert runner.reproduce(params=variant, log=lambda line: None) == []
+    from w2s_lib.paths import results_dir
+
+    assert (results_dir("smoke", "smoke_seed7") / "tables" / "seeds_seen.csv").read_text().splitlines()[1:] == ["7"]
+    assert not (results_dir("smoke") / "tables" / "seeds_seen.csv").exists(), "the preset's own results untouched"
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("preset: smoke\nresults: ../elsewhere\nnotebooks:\n  01_data: {}\n")
+    problems = runner.check_params_file(bad)
+    assert len(problems) == 1 and "results: must be a folder name under results/" in problems[0]
 
 
 def test_preset_takes_names_and_points_files_to_params():

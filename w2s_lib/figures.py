@@ -264,7 +264,7 @@ def error_types(table: pd.DataFrame, title: str = ""):
 
 def plot_concept_saliency(summary: pd.DataFrame, runs: pd.DataFrame | None = None, title: str = ""):
     """Figure 4: probe accuracy per concept (groups) and model state (bars; whiskers: 95 % CI over
-    seeds; dots: single seeds when ``runs`` is given); chance (0.5) dotted."""
+    probe test items × seeds, or seeds where the runs lack per-item outcomes; dots: single seeds when ``runs`` is given); chance (0.5) dotted."""
     import matplotlib.pyplot as plt
 
     use_style()

@@ -146,7 +146,7 @@ def imitation_sentences(table: pd.DataFrame) -> list[str]:
 
 
 def _change_phrase(row: pd.Series) -> str:
-    """'rose 6.3 points, 95 % CI +5.0 to +7.0', 'fell …', or a change within noise, from the numbers."""
+    """'rose 6.3 points, 95 % CI +5.0 to +7.0', 'fell …', or no detectable effect, from the numbers."""
     points = 100 * row["change_from_before"]
     low, high = 100 * row["change_ci_low"], 100 * row["change_ci_high"]
     if np.isnan(low):
@@ -156,7 +156,7 @@ def _change_phrase(row: pd.Series) -> str:
         return f"rose {points:.1f} points, {interval}"
     if high < 0:
         return f"fell {-points:.1f} points, {interval}"
-    return f"{points:+.1f} points, within noise: {interval}"
+    return f"{points:+.1f} points, no detectable effect ({interval})"
 
 
 def saliency_sentences(summary: pd.DataFrame) -> list[str]:

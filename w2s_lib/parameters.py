@@ -9,6 +9,7 @@ names, and hub models or datasets that are neither cached nor reachable.
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -94,13 +95,19 @@ def read_params_file(path: str | Path) -> dict[str, Any]:
     return data if data is not None else {}
 
 
-TOP_LEVEL_KEYS = ("preset", "description", "jobs", "expected_seconds", "notebooks")
+TOP_LEVEL_KEYS = ("preset", "description", "results", "jobs", "expected_seconds", "notebooks")
 
 
 def _run_settings_problems(data: dict, where: str) -> list[str]:
-    """``jobs``: notebooks ``w2s reproduce`` runs side by side; ``expected_seconds``: each
+    """``results``: the folder under ``results/`` its tables and figures go to (default: the preset's
+    name), so a variant of a preset (more seeds, say) does not overwrite the preset's own results;
+    ``jobs``: notebooks ``w2s reproduce`` runs side by side; ``expected_seconds``: each
     notebook's cold time, which orders a first run and estimates its time left."""
     problems = []
+    name = data.get("results")
+    if name is not None and (not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name)):
+        problems.append(f"{where}: results: must be a folder name under results/ (letters, digits, '_', '-', '.'; "
+                        f"got {name!r}); leave it out to use the preset's name")
     jobs = data.get("jobs", 1)
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         problems.append(f"{where}: jobs: must be a whole number of notebooks at a time, 1 or more (got {jobs!r})")

@@ -1,7 +1,9 @@
 """Where things live, resolved from the package so notebooks run the same anywhere.
 
 Every folder can be moved with an environment variable (``W2S_CACHE``, ``W2S_RESULTS``,
-``W2S_BUILD``), which is how tests keep their artifacts out of the user's cache.
+``W2S_BUILD``), which is how tests keep their artifacts out of the user's cache. A params file's
+``results:`` name (say ``micro_seeds5``) reaches its notebooks as ``W2S_RESULTS_NAME`` and takes the
+place of the preset's name under ``results/``.
 """
 from __future__ import annotations
 
@@ -25,9 +27,14 @@ def cache_dir() -> Path:
     return _env_path("W2S_CACHE", REPO_ROOT / "cache")
 
 
-def results_dir(preset: str) -> Path:
-    """``results/<preset>/``: figures and tables of one preset."""
-    return _env_path("W2S_RESULTS", REPO_ROOT / "results") / preset
+RESULTS_NAME_ENV = "W2S_RESULTS_NAME"
+
+
+def results_dir(preset: str, name: str | None = None) -> Path:
+    """``results/<name>/``: figures and tables of one preset's run, ``name`` being the params file's
+    ``results:`` (``W2S_RESULTS_NAME`` in its notebooks), else the preset."""
+    name = name or os.environ.get(RESULTS_NAME_ENV) or preset
+    return _env_path("W2S_RESULTS", REPO_ROOT / "results") / name
 
 
 def figures_dir(preset: str) -> Path:

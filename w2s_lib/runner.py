@@ -28,7 +28,7 @@ from .config import ConfigError
 from .parameters import check_params_file, notebook_parameters, read_params_file
 from .devices import device_problems
 from .manifest import prerequisites, read_tables
-from .paths import NOTEBOOKS_DIR, PARAMS_DIR, build_dir, results_dir
+from .paths import NOTEBOOKS_DIR, PARAMS_DIR, RESULTS_NAME_ENV, build_dir, results_dir
 from .progress import PROGRESS_ENV
 
 
@@ -138,7 +138,8 @@ def reproduce(preset: str | None = None, only: str | None = None, log=print,
     """Run the notebooks a params file names; return the failures (empty when all passed).
 
     ``preset`` picks ``params/<preset>.yaml``; ``params`` is a file of one's own. Executed
-    notebooks go to ``build/<file name>/``, figures and tables to ``results/<the file's preset>/``.
+    notebooks go to ``build/<file name>/``, figures and tables to ``results/<the file's results:>/``
+    (by default its preset's name).
     A notebook whose inputs (see :func:`notebook_inputs`) are those of its last successful run and
     whose outputs are still in place is not run again, unless ``force``. Up to ``jobs`` notebooks
     run side by side (see :func:`prerequisites` for which may), the longest chains first.
@@ -151,7 +152,8 @@ def reproduce(preset: str | None = None, only: str | None = None, log=print,
     timings = _read_timings(out_dir)
     estimates = {**(data.get("expected_seconds") or {}), **timings}  # this machine's last run first
     done = _read_json(out_dir / UP_TO_DATE)
-    results = results_dir(data["preset"])
+    results_name = data.get("results") or data["preset"]
+    results = results_dir(data["preset"], results_name)
     board = Board(live_status() if live is None else live, log)
     failures: list[NotebookFailure] = []
     stems = [b.stem for b in plan]
@@ -184,7 +186,7 @@ def reproduce(preset: str | None = None, only: str | None = None, log=print,
                 board.log(f"{label} ..." + (f" (last time {_clock(timings[book.stem])})"
                                             if book.stem in timings else ""))
                 running[book] = NotebookJob(label, book, out_dir, plan[book], estimates.get(book.stem),
-                                            threads, inputs)
+                                            threads, inputs, results_name)
             for book, job in list(running.items()):
                 if job.poll() is None:
                     continue
@@ -210,7 +212,7 @@ def reproduce(preset: str | None = None, only: str | None = None, log=print,
         if stop_on_term:
             signal.signal(signal.SIGTERM, previous_term)
     board.log(f"total {_clock(time.perf_counter() - started)}; executed notebooks: {out_dir}")
-    board.log(f"figures and tables: {results_dir(data['preset'])}")
+    board.log(f"figures and tables: {results}")
     return sorted(failures, key=lambda f: order[f.notebook])
 
 
@@ -242,7 +244,7 @@ class NotebookJob:
     however it dies, the child stops its kernel and ends (:func:`_stop_when_the_runner_is_gone`)."""
 
     def __init__(self, label: str, book: Path, out_dir: Path, values: dict, estimate: float | None,
-                 threads: int | None, inputs: str):
+                 threads: int | None, inputs: str, results_name: str):
         self.label, self.book, self.inputs = label, book, inputs
         self.executed = out_dir / book.name
         self.start, self.start_wall = time.perf_counter(), time.time()
@@ -250,7 +252,7 @@ class NotebookJob:
         handle, name = tempfile.mkstemp(prefix="w2s-failure-", suffix=".json")
         os.close(handle)
         self._failure_file = Path(name)
-        env = dict(os.environ, **{PROGRESS_ENV: str(self.status.file)})
+        env = dict(os.environ, **{PROGRESS_ENV: str(self.status.file), RESULTS_NAME_ENV: results_name})
         if threads is not None:
             env.setdefault("OMP_NUM_THREADS", str(threads))
         self._log = open(out_dir / f"{book.stem}.log", "w")

@@ -399,17 +399,37 @@ def _agreement_over_items(group: pd.DataFrame, level: float) -> dict:
 
 
 def summarize_saliency(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """One row per (concept, model_state): mean probe accuracy over seeds with its bootstrap CI, and
-    the change from ``before`` (per-seed paired differences, in accuracy units) with its CI."""
+    """One row per (concept, model_state): mean probe accuracy over seeds and its change from
+    ``before`` (paired on seeds and probe test items, in accuracy units), each with a percentile
+    interval over probe test items × seeds where the runs keep per-item outcomes (``probe_items``),
+    else over seeds. ``ci_over`` says which."""
+    items = "probe_items" in runs.columns and runs["probe_items"].notna().all()
     rows = []
-    for (concept, state), group in runs.groupby(["concept", "model_state"], sort=False):
-        acc = metrics.bootstrap_ci(group.sort_values("seed")["probe_acc"], level)
-        before = runs[(runs["concept"] == concept) & (runs["model_state"] == "before")].set_index("seed")["probe_acc"]
-        paired = group.set_index("seed")["probe_acc"] - before.reindex(group["seed"]).to_numpy()
-        change = metrics.bootstrap_ci(paired.sort_index().to_numpy(), level)
-        rows.append({"concept": concept, "model_state": state, "n_seeds": int(group["seed"].nunique()),
-                     "probe_acc": acc.mean, "probe_acc_ci_low": acc.low, "probe_acc_ci_high": acc.high,
-                     "change_from_before": change.mean, "change_ci_low": change.low, "change_ci_high": change.high})
+    for concept, part in runs.groupby("concept", sort=False):
+        states = list(dict.fromkeys(part["model_state"]))
+        by_state = {s: part[part["model_state"] == s].sort_values("seed").reset_index(drop=True) for s in states}
+        seeds = by_state["before"]["seed"].tolist()
+        for state, group in by_state.items():
+            if group["seed"].tolist() != seeds:
+                raise ValueError(f"{concept}: {state!r} has seeds {group['seed'].tolist()}, 'before' has {seeds}")
+        if items:
+            outcomes = np.stack([[metrics.unpack_outcomes(text, int(n)) for text, n in
+                                  zip(g["probe_items"], g["n_probe_test"])] for g in by_state.values()])
+            boot = metrics.item_seed_means(outcomes.astype(float))
+        for i, (state, group) in enumerate(by_state.items()):
+            acc = group["probe_acc"].to_numpy(dtype=float)
+            change = acc - by_state["before"]["probe_acc"].to_numpy(dtype=float)
+            if items:
+                a = metrics.interval(boot[i], acc.mean(), level)
+                c = metrics.interval(boot[i] - boot[states.index("before")], change.mean(), level)
+            else:  # seeds only (runs tables without per-item outcomes)
+                a, c = metrics.bootstrap_ci(acc, level), metrics.bootstrap_ci(change, level)
+                a = metrics.PairedEstimate(a.mean, a.low, a.high)
+                c = metrics.PairedEstimate(c.mean, c.low, c.high)
+            rows.append({"concept": concept, "model_state": state, "n_seeds": len(group),
+                         "probe_acc": a.value, "probe_acc_ci_low": a.low, "probe_acc_ci_high": a.high,
+                         "change_from_before": c.value, "change_ci_low": c.low, "change_ci_high": c.high,
+                         "ci_over": "probe test items × seeds" if items else "seeds"})
     out = pd.DataFrame(rows)
     order = {s: i for i, s in enumerate(MODEL_STATES)}
     concepts = list(dict.fromkeys(runs["concept"]))

@@ -208,7 +208,9 @@ def probe_sets(concept: str, preset: str, seed: int, n_train: int, n_test: int,
 
 @dataclass
 class SaliencyResult:
-    """``runs``: one row per (concept, model_state, seed) with ``probe_acc``; ``models``: one row per
+    """``runs``: one row per (concept, model_state, seed) with ``probe_acc`` and the packed per-item
+    outcomes ``probe_items`` (the probe test items are the same for every state of a concept and
+    seed, so states compare paired); ``models``: one row per
     (seed, model) with the test accuracy on the task of the weak supervisor and the two finetuned
     classifiers; ``artifacts``: the keys of the finetuned models, per seed."""
 
@@ -264,6 +266,7 @@ def concept_saliency(task: str, ladder: str, seeds: Sequence[int], preset: str,
                 p = fitted.predict_proba(reps[[row_of[t] for t in te["text"]]])
                 rows.append({"concept": concept, "model_state": state, "seed": seed,
                              "probe_acc": metrics.accuracy(p, te["label"].to_numpy()),
+                             "probe_items": metrics.pack_outcomes(metrics.outcomes(p, te["label"].to_numpy())),
                              "probe_auroc": metrics.auroc(p, te["label"].to_numpy()),
                              "n_probe_train": len(tr), "n_probe_test": len(te), "task": task,
                              "strong_model": strong.name, "weak_model": weak_r.name})
