@@ -16,7 +16,7 @@ from w2s_lib.data.wordnet_source import (LEXNAMES, N_SYNSETS_WORDNET_3_0, SYNSET
                                          synsets_frame, wordnet_installed)
 from w2s_lib.paths import REPO_ROOT
 
-WORDNET_TASKS = ("hypernym_qa", "gloss_topic", "definition_match", "rm_definitions", "debate_wordnet")
+WORDNET_TASKS = ("hypernym_qa", "gloss_topic", "definition_match", "rm_definitions", "debate_wordnet", "debate_wordnet_misleading")
 
 # Real lines of WordNet 3.0's data files (pointer lists shortened where noted by fewer pointers).
 BEAGLE = ("02088364 05 n 01 beagle 0 002 @ 02087551 n 0000 ~ 02088745 n 0000 | "
@@ -260,6 +260,37 @@ def test_debate_items_have_gold_evidence_naming_the_answer_and_a_distractor_in_t
         assert row.answer_correct.lower() != row.answer_distractor.lower()
         shown = row.answer_correct if row.label == 1 else row.answer_distractor
         assert row.text.startswith(f"Question: {row.question}\nProposed answer: {shown}\n")
+
+
+def test_misleading_debate_items_give_the_wrong_side_a_true_sentence_to_quote():
+    pool = load_pool("debate_wordnet_misleading")
+    plain = load_pool("debate_wordnet").set_index("id")
+    lex = wordnet_tasks.lexicon()
+    assert len(pool) == len(plain) and pool["question"].is_unique
+    misleading = pool[pool["item_set"] == "misleading"]
+    assert len(misleading) >= len(pool) / 2, "at least half the items hold a misleading sentence"
+    assert set(misleading["misleading_kind"]) == set(wordnet_tasks.MISLEADING_KINDS)
+    for row in pool.itertuples():
+        before = plain.loc[row.id]
+        x_word = lex.word(row.x_synset)
+        assert row.question.startswith("Speaking of ") and row.answer_correct == before.answer_correct
+        # the gold chain is unchanged and still where gold_evidence points
+        assert [row.sentences[i] for i in row.gold_evidence] == [before.sentences[i] for i in before.gold_evidence]
+        if row.item_set == "plain":
+            assert list(row.sentences) == list(before.sentences) and list(row.misleading_evidence) == []
+            continue
+        (at,) = row.misleading_evidence
+        sentence = row.sentences[at]
+        assert at not in row.gold_evidence and len(row.sentences) == len(before.sentences) + 1
+        # on its surface it names X's word and the distractor; the distractor is no kind of X's sense
+        assert mentions(sentence, x_word) and mentions(sentence, row.answer_distractor), sentence
+        assert row.answer_distractor.lower() != row.answer_correct.lower()
+        ancestors = {lemma.lower() for a in lex.nouns.ancestors(row.x_synset) for lemma in lex.lemmas(a)}
+        assert row.answer_distractor.lower() not in ancestors, sentence
+        if row.misleading_kind == "negation":
+            assert " is not a kind of " in sentence
+        shown = row.answer_correct if row.label == 1 else row.answer_distractor
+        assert row.candidate == shown and row.text.startswith(f"Question: {row.question}\nProposed answer: {shown}\n")
 
 
 def test_pools_are_identical_in_a_fresh_process_with_another_hash_seed():

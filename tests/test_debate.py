@@ -267,3 +267,137 @@ def test_a_ladder_carries_its_debaters_contrast_and_its_judges_features(monkeypa
     assert tuned.debater.contrast == 2.0 and plain.debater.contrast == 1.0
     assert tuned.make_judge(0).parts == ("blind", "prior", "quote") and len(plain.make_judge(0).parts) == 4
     assert tuned.debater.key() != plain.debater.key() and tuned.make_judge(0).key() != plain.make_judge(0).key()
+
+
+def test_protocols_are_scored_on_plain_and_misleading_items_apart():
+    from w2s_lib.debate.experiment import ProtocolRun
+    from w2s_lib.tables import protocol_item_set_table
+
+    pool = load_pool("debate_wordnet_misleading").head(30)
+    items = items_from_frame(pool)
+    tempting = dict(zip(pool["id"], pool["misleading_evidence"]))
+
+    def quotes_the_tempting_sentence(item, answer, round_):
+        """The correct side quotes the gold chain; the wrong side the misleading sentence, if any."""
+        if answer == CORRECT:
+            return list(item.gold_evidence)[round_ - 1:]
+        return list(tempting[item.id]) or [i for i in range(len(item.sentences)) if i not in item.gold_evidence]
+
+    records = transcripts(items, ScriptedDebater(quotes_the_tempting_sentence, name="tempting"),
+                          Protocol("debate", rounds=1), seed=0)
+    misleading = set(pool.loc[pool["item_set"] == "misleading", "id"])
+    # a judge fooled by every misleading sentence and right on every plain item
+    judged = [{**r, "p_answer": [0.2, 0.8] if (r["id"] in misleading) == (r["correct"] == 0) else [0.8, 0.2]}
+              for r in records]
+    blind = [{**r, "turns": [], "p_answer": [0.5, 0.5]} for r in records]
+    runs = [ProtocolRun(p, seed, rs) for seed in (0, 1) for p, rs in (("debate", judged), ("blind", blind))]
+    table, comparisons = protocol_item_set_table(runs, pool[["id", "item_set", "misleading_kind", "misleading_evidence"]])
+    rows = table.set_index(["variant", "item_set"])
+    assert rows.loc[("debate", "plain"), "acc"] == 1.0 and rows.loc[("debate", "misleading"), "acc"] == 0.0
+    assert rows.loc[("debate", "misleading"), "n_items"] == len(misleading)
+    assert rows.loc[("debate", "misleading"), "misleading_quoted_by_wrong"] == 1.0
+    kinds = pool.loc[pool["item_set"] == "misleading", "misleading_kind"].value_counts()
+    for kind, n in kinds.items():  # each kind of misleading sentence is a set of its own too
+        assert rows.loc[("debate", f"misleading: {kind}"), "n_items"] == n
+    assert np.isnan(rows.loc[("blind", "misleading")].get("misleading_quoted_by_wrong", np.nan))
+    by = comparisons.set_index(["comparison", "item_set"])
+    gap = by.loc[("debate: misleading − plain", "both")]
+    assert gap["difference"] == -1.0 and gap["excludes 0"]
+    assert by.loc[("debate − blind", "plain"), "difference"] == 0.5
+    assert by.loc[("debate − blind", "misleading"), "difference"] == -0.5
+
+
+def _trained_pair_judge(items, seed=0):
+    from w2s_lib.debate.debaters import ExtractiveDebater
+    from w2s_lib.debate.embeddings import UnitEmbeddings
+    from w2s_lib.debate.trained_judges import PairJudge
+    from w2s_lib.models import get_ladder
+
+    rungs = get_ladder("smoke")
+    debater = ExtractiveDebater(UnitEmbeddings(rungs[-1], items))
+    judge = PairJudge(UnitEmbeddings(rungs[-2], items), seed=seed)
+    judge.fit(transcripts(items, debater, Protocol("debate"), seed=0))
+    return debater, judge
+
+
+def test_a_best_responding_debater_quotes_the_set_the_judge_scores_highest_for_its_side():
+    from itertools import combinations
+
+    from w2s_lib.debate.best_response import BestResponseDebater
+
+    items = items_from_frame(load_pool("debate_wordnet_misleading").head(60))
+    extractive, judge = _trained_pair_judge(items)
+    best = BestResponseDebater(judge, rounds=2)
+    for item in items[:4]:  # exhaustively: no set of at most 2 sentences scores higher
+        for answer in (0, 1):
+            plan = best.plan(item, answer, k=1)
+            top = max(best.side_score(item, answer, s) for size in (1, 2)
+                      for s in combinations(range(len(item.sentences)), size))
+            assert best.side_score(item, answer, plan) == top
+    protocol = Protocol("debate", rounds=2, quotes_per_round=1)
+    against_best = transcripts(items, best, protocol, seed=0)
+    against_rule = transcripts(items, extractive, protocol, seed=0)
+    assert all(q["verified"] for r in against_best for t in r["turns"] for q in t["quotes"])
+    p_best, p_rule = judge.predict(against_best), judge.predict(against_rule)
+    # the wrong side, best-responding, gets at least the judge's belief the fixed rule got it
+    wrong_best = [1 - p if r["correct"] == 0 else p for r, p in zip(against_best, p_best)]
+    wrong_rule = [1 - p if r["correct"] == 0 else p for r, p in zip(against_rule, p_rule)]
+    assert np.mean(wrong_best) > np.mean(wrong_rule)
+    assert best.key()["judge_weights"] != BestResponseDebater(_trained_pair_judge(items, seed=1)[1], 2).key()["judge_weights"]
+
+
+def test_judges_retrained_against_best_responses_are_scored_each_round_with_intervals():
+    from w2s_lib.debate.best_response import best_response_rounds
+    from w2s_lib.debate.experiment import debate_setup
+    from w2s_lib.tables import best_response_table
+
+    setup = debate_setup("debate_wordnet", "smoke", "smoke")
+    rows, scores = best_response_rounds(setup, "debate_wordnet", "smoke", [0], [Protocol("consultancy")], n_rounds=2)
+    assert [(r, j) for r, j in zip(rows["round"], rows["judge"])] == \
+        [(0, "retrained"), (1, "previous"), (1, "retrained"), (2, "previous"), (2, "retrained")]
+    table = best_response_table(rows, scores).set_index(["round", "judge"])
+    assert table.loc[(0, "retrained"), "minus_round_0"] == 0
+    for key, row in table.iterrows():
+        assert row["acc_ci_low"] <= row["acc"] <= row["acc_ci_high"]
+        assert row["acc"] == pytest.approx(scores[("consultancy", 0, *key)].mean())
+    with pytest.raises(ValueError, match="debate or consultancy"):
+        best_response_rounds(setup, "debate_wordnet", "smoke", [0], [Protocol("blind")], n_rounds=1)
+
+
+def test_best_responses_need_a_pair_judge():
+    from w2s_lib.notebook_params import DebateParams
+
+    with pytest.raises(ValueError, match="best_response_rounds: debaters best-respond to a pair judge"):
+        DebateParams(judge="text", best_response_rounds=2)
+    assert DebateParams(judge="text", best_response_rounds=0).judge == "text"
+
+
+def test_the_viewer_shows_who_opened_the_judges_belief_each_round_and_filters_by_verdict():
+    from w2s_lib.debate.viewer import debate_viewer, filtered_ids, item_html
+
+    items = items_from_frame(load_pool("debate_wordnet").head(40))
+    extractive, _ = _trained_pair_judge(items)
+    from w2s_lib.debate.embeddings import UnitEmbeddings
+    from w2s_lib.debate.trained_judges import PairJudge
+    from w2s_lib.models import get_ladder
+
+    units = UnitEmbeddings(get_ladder("smoke")[0], items)
+    protocol = Protocol("debate", rounds=2, quotes_per_round=1)
+    judged = judged_test(items[:30], items[30:], extractive, lambda seed: PairJudge(units, seed=seed), protocol, 0)
+    assert all(len(r["p_a_by_round"]) == 2 and r["p_a_by_round"][-1] == r["p_answer"][0] for r in judged)
+    # the belief after round 1 is the judge's verdict on the transcript cut after round 1
+    cut = [{**r, "turns": [t for t in r["turns"] if t["round"] == 1]} for r in judged]
+    judge = PairJudge(units, seed=0).fit(transcripts(items[:30], extractive, protocol, 0))
+    np.testing.assert_allclose([r["p_a_by_round"][0] for r in judged], judge.predict(cut), rtol=1e-6)
+
+    right, wrong = filtered_ids(judged, "judge right"), filtered_ids(judged, "judge wrong")
+    assert right and not set(right) & set(wrong) and set(right) | set(wrong) <= set(filtered_ids(judged))
+    item = next(i for i in items[30:] if i.id == right[0])
+    page = item_html(item, judged, title="debate")
+    assert "opens: debater" in page and "judge after each round: r1 P(A) = " in page and "✔" in page
+    first_round = item_html(item, judged, up_to_round=1)
+    assert "round 2, debater" not in first_round and "round 1, debater" in first_round
+    with pytest.raises(ValueError, match="accepted: all items, judge right, judge wrong"):
+        filtered_ids(judged, "judge unsure")
+    viewer = debate_viewer({i.id: i for i in items}, {"debate": judged})
+    assert "item(s)" in viewer.children[1].children[2].value

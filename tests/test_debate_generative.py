@@ -33,7 +33,7 @@ def test_prompt_templates_are_data_files_with_the_fields_they_need():
                                                               ["{question}", "{answer}", "{passage}", "{k}"]
                                                               if f in load_template("debater")}
     assert "{transcript}" in load_template("judge")
-    with pytest.raises(ValueError, match="shipped: debater, judge"):
+    with pytest.raises(ValueError, match="shipped: debater, debater_base, judge"):
         load_template("no_such_template")
 
 
@@ -53,3 +53,58 @@ def test_a_tiny_local_causal_lm_debates_and_judges_end_to_end(tmp_path):
     assert lenient.predict(records).tolist() == [0.5] * 6 and lenient.report["unparseable"] == 6
     p = LMJudge(lm, verdict="logprob").predict(records)
     assert p.shape == (6,) and np.all((p > 0) & (p < 1))
+
+
+class CopiesAfterTheQuoteTag:
+    """A stand-in for a base LM: after the prefill's <quote> it writes what ``write`` returns for
+    the prompt, the way Gemma runs on past the sentence it copied."""
+
+    def __init__(self, write):
+        self.write, self.prompts = write, []
+
+    def generate(self, prompts, max_new_tokens, temperature, seed, batch_size, stop=()):
+        from w2s_lib.debate.lm import cut_at_stop
+
+        self.prompts.extend(prompts)
+        return [cut_at_stop(self.write(p), stop) for p in prompts]
+
+
+def test_a_base_model_continues_a_prefilled_argument_and_its_quote_is_checked():
+    items = items_from_frame(load_pool("debate_wordnet").head(2))
+    debater = GenerativeDebater("gpt2", template="debater_base")
+    assert debater.stop == ("</quote>", "\n", 'For "')
+    first = items[0].sentences[0]
+    debater._lm = CopiesAfterTheQuoteTag(
+        lambda p: f"(1) {first}For \"x\", the debater quotes: <quote>more" if "(1)" in p else "")
+    records = transcripts(items, debater, Protocol("consultancy", rounds=1), seed=0)
+    prompt = debater._lm.prompts[0]
+    assert prompt.endswith('the debater quotes: <quote>') and "Passage:\n(1) " in prompt
+    turn = next(r for r in records if r["id"] == items[0].id)["turns"][0]
+    # the prefill begins the argument; the copied sentence number is dropped; the open quote closed
+    assert turn["argument"].startswith('For "') and turn["argument"].endswith(f"<quote>{first}</quote>")
+    assert turn["quotes"][0]["verified"] and turn["quotes"][0]["sentence"] == 0
+
+
+def test_tidy_argument_and_stops():
+    from w2s_lib.debate.debaters import tidy_argument
+    from w2s_lib.debate.lm import cut_at_stop
+
+    assert tidy_argument("x <quote>(12) A dog barks.") == "x <quote>A dog barks.</quote>"
+    assert tidy_argument("x <quote>A dog barks.</quote>") == "x <quote>A dog barks.</quote>"
+    assert cut_at_stop("A dog.</quote> and more\nnext", ("</quote>", "\n")) == "A dog.</quote>"
+    assert cut_at_stop("no stop here", ("</quote>",)) == "no stop here"
+
+
+def test_a_gguf_model_names_its_package_and_what_to_install_before_any_compute():
+    from w2s_lib.hub_access import unusable_local_models
+    from w2s_lib.models.sources import ModelSourceError, check_source, source_kind
+
+    assert source_kind("gguf:some_package") == "gguf"
+    check_source("gguf:no_such_gguf_package", offline_cache=False)  # the form is fine
+    with pytest.raises(ModelSourceError, match="pip install no-such-gguf-package"):
+        check_source("gguf:no_such_gguf_package")
+    with pytest.raises(ModelSourceError, match="name a GGUF file or a package"):
+        check_source("gguf:", offline_cache=False)
+    lines = unusable_local_models({"06_debate": {"debater": "gguf:no_such_gguf_package"},
+                                   "07_alignment": {"debater": "extractive"}})
+    assert len(lines) == 1 and lines[0].startswith("06_debate.debater: ")

@@ -1,6 +1,7 @@
 """The README's "Add a task" example, run as written: a new CSV, the card, then papermill alone."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -52,3 +53,42 @@ def test_the_add_a_task_example_runs_the_w2s_notebook_through_papermill_alone(tm
     assert "my_reviews" in outputs and "Error" not in outputs
     table = pd.read_csv(os.environ["W2S_RESULTS"] + "/smoke/tables/table1_main.csv")
     assert table["task"].tolist() == ["my_reviews"] and table["student_acc"].between(0, 1).all()
+
+
+def _readme_json_example(after: str) -> str:
+    text = (REPO_ROOT / "README.md").read_text()
+    return re.search(re.escape(after) + r".*?```json\n(.*?)```", text, flags=re.S).group(1)
+
+
+@pytest.mark.slow
+def test_the_debate_card_example_runs_the_debate_notebook_through_papermill_alone(tmp_path):
+    examples = readme_examples()
+    assert {"tasks/my_debates.yaml", "debate-command"} <= set(examples), "the README lost its debate example"
+    tasks = tmp_path / "tasks"
+    tasks.mkdir()
+    (tasks / "my_debates.yaml").write_text(examples["tasks/my_debates.yaml"])
+    shown = json.loads(_readme_json_example("`tasks/my_debates.jsonl`:"))
+    # items in the README's shape (its line first): our own WordNet debate items, their five columns only
+    pool = load_pool("debate_wordnet").head(400)
+    with open(tasks / "my_debates.jsonl", "w") as f:
+        f.write(json.dumps(shown) + "\n")
+        for row in pool[list(shown)].to_dict("records"):
+            f.write(json.dumps(row) + "\n")
+    # a params file in the task folder is skipped, not read as a broken card
+    (tasks / "my_run.yaml").write_text("preset: micro\nnotebooks:\n  06_debate:\n    task: my_debates\n")
+
+    env = {**os.environ, "W2S_TASK_PATH": str(tasks)}
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    lines = [ln for ln in examples["debate-command"].splitlines() if ln.strip()]
+    listed = subprocess.run(lines[0], shell=True, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert "my_debates" in listed.stdout and "Traceback" not in listed.stderr, listed.stderr
+    assert "my_run.yaml" in listed.stderr and "skipped" in listed.stderr
+
+    command = shlex.split(lines[1])
+    assert command[:2] == ["papermill", "notebooks/06_debate.ipynb"]
+    command[2] = str(tmp_path / "my_debates.ipynb")
+    ran = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    table = pd.read_csv(os.environ["W2S_RESULTS"] + "/smoke/tables/table2_framework.csv")
+    assert set(table["task"]) == {"my_debates"} and {"debate", "blind"} <= set(table["variant"])
+    assert table["acc"].between(0, 1).all()

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from w2s_lib import config
-from w2s_lib.data import registry
+from w2s_lib.data import registry, task_cards
 from w2s_lib.data.registry import TaskSpec, UnknownTaskError, get_task, load_pool, register_task
 from w2s_lib.data.task_cards import TaskCardError
 from w2s_lib.notebook_params import NLPW2SParams
@@ -115,10 +115,37 @@ def test_a_bad_card_is_reported_with_its_path_and_the_key(task_dir, card, data, 
     if data is not None:
         (task_dir / "x.csv").write_text(data)
     (task_dir / "t.yaml").write_text(card)
-    with pytest.raises(TaskCardError) as err:
+    with pytest.warns(UserWarning, match="task card set aside"):
         registry.refresh_tasks()
-    assert str(task_dir / "t.yaml") in str(err.value) and message in str(err.value)
+    err = task_cards.card_problems()[str(task_dir / "t.yaml")]
+    assert str(task_dir / "t.yaml") in str(err) and message in str(err)
+    if "already exists" not in message:  # asking for the broken card's task gives its error
+        with pytest.raises(TaskCardError, match=message.replace("(", "\\(").replace("[", "\\[")):
+            get_task("t")
     (task_dir / "t.yaml").unlink()
+
+
+def test_a_params_file_on_the_task_path_is_skipped_and_a_broken_card_hides_no_other(task_dir, tmp_path):
+    reviews_csv(task_dir / "reviews.csv")
+    (task_dir / "reviews.yaml").write_text(textwrap.dedent(CARD))
+    (task_dir / "my_run.yaml").write_text("preset: micro\nnotebooks:\n  06_debate:\n    task: my_reviews\n")
+    (task_dir / "broken.yaml").write_text("name: broken\ndata: nowhere.csv\n")
+    with pytest.warns(UserWarning, match="broken.yaml"):
+        registry.refresh_tasks()
+    assert get_task("my_reviews").kind == "binary"
+    assert "looks like a params file" in task_cards.card_notes()[str(task_dir / "my_run.yaml")]
+    with pytest.raises(TaskCardError, match="nowhere.csv does not exist"):
+        get_task("broken")
+    with pytest.raises(UnknownTaskError, match="set aside for errors.*broken.yaml"):
+        get_task("brokn")
+
+    listed = subprocess.run([sys.executable, "-m", "w2s_lib", "tasks"], capture_output=True, text=True,
+                            env={**os.environ, "W2S_TASK_PATH": str(task_dir)}, timeout=300)
+    assert listed.returncode == 1 and "Traceback" not in listed.stderr
+    assert "my_reviews" in listed.stdout and "sentiment" in listed.stdout
+    lines = listed.stderr.strip().splitlines()
+    assert any(ln.startswith("note: ") and "my_run.yaml" in ln and "skipped" in ln for ln in lines), listed.stderr
+    assert any(ln.startswith("task card set aside: ") and "broken.yaml" in ln for ln in lines), listed.stderr
 
 
 @pytest.mark.parametrize("data,message", [
@@ -188,3 +215,50 @@ def test_a_small_pool_gets_splits_it_can_fill(task_dir):
     splits = make_splits("reviews_4", seed=0, sizes=sizes)
     splits.assert_disjoint()
     assert len(splits.test) == sizes.n_test
+
+
+DEBATE_CARD = "name: my_debates\nkind: debate\ndomain: debate\ndata: items.jsonl\n"
+
+
+def _debate_items(folder, items):
+    with open(folder / "items.jsonl", "w") as f:
+        for item in items:
+            f.write(json.dumps(item) + "\n")
+
+
+def _item(i, **changes):
+    return {"question": f"Which animal barks, number {i}?", "sentences": ["A cat meows.", "A dog barks."],
+            "answer_correct": "dog", "answer_distractor": "cat", "gold_evidence": [1], **changes}
+
+
+def test_a_debate_card_gets_its_passage_and_binary_view_derived(task_dir):
+    _debate_items(task_dir, [_item(i) for i in range(40)])
+    write_card(task_dir, DEBATE_CARD, name="my_debates.yaml")
+    pool = load_pool("my_debates")
+    assert get_task("my_debates").kind == "debate" and len(pool) == 40
+    assert pool["passage"].iloc[0] == "A cat meows. A dog barks." and pool["sentences"].iloc[0] == ["A cat meows.", "A dog barks."]
+    assert 5 < pool["label"].sum() < 35, "a coin per item picks which answer the binary view proposes"
+    proposed = pool["candidate"].where(pool["label"] == 1, None).dropna()
+    assert (proposed == "dog").all() and (pool.loc[pool["label"] == 0, "candidate"] == "cat").all()
+    assert pool["text"].iloc[0].startswith("Question: Which animal barks")
+    assert load_pool("my_debates").equals(pool), "derived columns are the same on every read"
+
+
+def test_bad_debate_items_are_reported_all_at_once_with_their_rows(task_dir):
+    _debate_items(task_dir, [_item(0), _item(1, gold_evidence=[2]), _item(2, answer_distractor="Dog"),
+                             _item(3, sentences="A dog barks."), _item(4, sentences=["A dog barks.", ""])])
+    write_card(task_dir, DEBATE_CARD, name="my_debates.yaml")
+    with pytest.raises(TaskCardError) as err:
+        load_pool("my_debates")
+    message = str(err.value)
+    assert "my_debates.yaml" in message and "4 problem(s)" in message, message
+    assert "row 2: gold_evidence [2] out of range: the item has 2 sentences" in message
+    assert "row 3: answer_correct and answer_distractor are the same" in message
+    assert "row 4: sentences must be a list" in message and "row 5: sentences must be a non-empty list" in message
+
+
+def test_a_debate_item_whose_gold_never_names_the_answer_is_warned_about(task_dir):
+    _debate_items(task_dir, [_item(0), _item(1, gold_evidence=[0])])
+    write_card(task_dir, DEBATE_CARD, name="my_debates.yaml")
+    with pytest.warns(UserWarning, match="in 1 of 2 debate item\\(s\\) no gold sentence names the correct answer \\(rows 2\\)"):
+        load_pool("my_debates")

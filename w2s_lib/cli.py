@@ -168,9 +168,21 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
-    from .data.catalog import task_table
+    """The registry as a table; YAML files skipped as not being cards, and cards set aside for
+    errors, one line each on stderr (exit 1 when a card was set aside)."""
+    import warnings
 
-    table = task_table(scope=args.scope)
+    from .data.catalog import task_table
+    from .data.task_cards import card_notes, card_problems
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # said once below, not as a warning too
+        table = task_table(scope=args.scope)
+    for note in card_notes().values():
+        print(f"note: {note}", file=sys.stderr)
+    problems = card_problems()
+    for err in problems.values():
+        print(f"task card set aside: {err}", file=sys.stderr)
     if args.json:
         records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
         print(json.dumps(records, indent=1))
@@ -179,7 +191,7 @@ def cmd_tasks(args: argparse.Namespace) -> int:
 
         with pd.option_context("display.width", 200, "display.max_colwidth", 60, "display.max_rows", 500):
             print(table.to_string(index=False))
-    return 0
+    return 1 if problems else 0
 
 
 def _human(n: float) -> str:

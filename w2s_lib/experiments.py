@@ -167,14 +167,15 @@ class DebateStudy:
 def debate_setting(cfg) -> tuple[DebateSetup, list[Protocol], pd.DataFrame]:
     """Who debates and who judges, the protocols, and a card of the setting."""
     setup = debate_setup(cfg.task, cfg.preset, cfg.ladder, judge=cfg.judge, judge_rung=cfg.judge_rung,
-                         debater=cfg.debater)
+                         debater=cfg.debater, debater_template=cfg.debater_template)
     protocols = [Protocol(name, cfg.rounds, cfg.quotes_per_round) for name in cfg.protocols]
     sizes = sizes_for_preset(cfg.task, cfg.preset)
+    n_a, n_test = (min(n, cfg.max_items) if cfg.max_items else n for n in (sizes.n_a, sizes.n_test))
     strong = getattr(setup.strong, "name", setup.strong)
     card = pd.DataFrame([("debaters (strong)", f"{strong} ({cfg.debater})"),
                          ("judge (weak)", f"{setup.weak.name} ({cfg.judge})"),
-                         ("judge trained on", f"split A: {sizes.n_a} items, both answer orders"),
-                         ("scored on", f"the fixed test set: {sizes.n_test} items, both orders"),
+                         ("judge trained on", f"split A: {n_a} items, both answer orders"),
+                         ("scored on", f"the fixed test set: {n_test} items, both orders"),
                          ("rounds × quotes per round", f"{cfg.rounds} × {cfg.quotes_per_round}")], columns=["", ""])
     return setup, protocols, card
 
@@ -184,8 +185,9 @@ def debate_protocols(cfg, setup: DebateSetup, protocols: list[Protocol]
     """D under every protocol and seed, each test item judged in both answer orders; the protocols'
     rows of table 2, and the protocols against each other paired on seeds and test items.
     Returns (the study, the table, the comparisons)."""
-    runs = run_protocols(cfg.task, cfg.preset, cfg.seeds, protocols, setup)
+    runs = run_protocols(cfg.task, cfg.preset, cfg.seeds, protocols, setup, max_items=cfg.max_items)
     n_test = sizes_for_preset(cfg.task, cfg.preset).n_test
+    n_test = min(n_test, cfg.max_items) if cfg.max_items else n_test
     short = [f"{r.protocol} (seed {r.seed}): {len(r.records)}" for r in runs if len(r.records) != 2 * n_test]
     if len(runs) != len(cfg.seeds) * len(protocols) or short:
         raise RuntimeError(f"every test item must be judged in both orders ({2 * n_test} records); got {short}")
@@ -193,6 +195,53 @@ def debate_protocols(cfg, setup: DebateSetup, protocols: list[Protocol]
     table = tables.protocol_table(runs).assign(task=cfg.task, judge=f"{setup.weak.name} ({cfg.judge})",
                                                debater=f"{study.strong_name} ({cfg.debater})")
     return study, table, tables.protocol_comparisons(runs).assign(task=cfg.task)
+
+
+def debate_item_sets(cfg, study: DebateStudy) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every protocol on each set of items of a task that marks them (``item_set``: plain or
+    misleading, as in debate_wordnet_misleading), and the protocols against each other within each
+    set; two empty tables for a task without item sets."""
+    from .data.registry import load_pool
+
+    pool = load_pool(cfg.task)
+    if "item_set" not in pool.columns:
+        return pd.DataFrame(), pd.DataFrame()
+    columns = [c for c in ("id", "item_set", "misleading_kind", "misleading_evidence") if c in pool.columns]
+    table, comparisons = tables.protocol_item_set_table(study.runs, pool[columns])
+    return table.assign(task=cfg.task), comparisons.assign(task=cfg.task)
+
+
+def save_debate_item_sets(table: pd.DataFrame, comparisons: pd.DataFrame, study: DebateStudy, cfg):
+    """The item-set tables and their figure (``debate_item_sets``); returns the figure."""
+    update_table(table, "debate_item_sets", preset=cfg.preset, replace_on=["task", "variant", "item_set"],
+                 seeds=cfg.seeds)
+    update_table(comparisons, "debate_item_set_comparisons", preset=cfg.preset,
+                 replace_on=["task", "comparison", "item_set"], seeds=cfg.seeds)
+    label = f"{cfg.task} · preset {cfg.preset} · seeds {cfg.seeds} · judge {study.setup.weak.name} · our numbers"
+    fig = figures.protocol_item_sets(table, title=label)
+    save_figure(fig, "debate_item_sets", preset=cfg.preset, seeds=cfg.seeds, tables=["debate_item_sets"])
+    return fig
+
+
+def debate_best_response(cfg, setup: DebateSetup) -> pd.DataFrame:
+    """Judges retrained against best-responding debaters for ``cfg.best_response_rounds`` rounds
+    (:mod:`w2s_lib.debate.best_response`): the table of judge accuracy per protocol, round and judge."""
+    from .debate.best_response import best_response_rounds
+
+    protocols = [Protocol(name, cfg.rounds, cfg.quotes_per_round) for name in cfg.best_response_protocols]
+    rows, item_scores = best_response_rounds(setup, cfg.task, cfg.preset, cfg.seeds, protocols,
+                                             cfg.best_response_rounds, max_items=cfg.max_items)
+    return tables.best_response_table(rows, item_scores).assign(task=cfg.task)
+
+
+def save_debate_best_response(table: pd.DataFrame, cfg, setup: DebateSetup):
+    """``tables/debate_best_response`` and its figure; returns the figure."""
+    update_table(table, "debate_best_response", preset=cfg.preset, replace_on=["task", "protocol", "round", "judge"],
+                 seeds=cfg.seeds)
+    label = f"{cfg.task} · preset {cfg.preset} · seeds {cfg.seeds} · judge {setup.weak.name} · our numbers"
+    fig = figures.best_response_rounds(table, title=label)
+    save_figure(fig, "debate_best_response", preset=cfg.preset, seeds=cfg.seeds, tables=["debate_best_response"])
+    return fig
 
 
 def save_debate(table: pd.DataFrame, comparisons: pd.DataFrame, study: DebateStudy, cfg, wall_time_s: float):

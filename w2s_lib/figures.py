@@ -230,6 +230,62 @@ def protocol_accuracy(table: pd.DataFrame, title: str = ""):
     return finish_axes(fig, ax, title)
 
 
+def best_response_rounds(table: pd.DataFrame, title: str = ""):
+    """Judge accuracy per round of best responses (bars: 95 % CI over test items × seeds): solid,
+    the judge retrained against that round's debaters; dashed, the judge they best-responded to."""
+    import matplotlib.pyplot as plt
+
+    use_style()
+    fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    for k, (protocol, part) in enumerate(table.groupby("protocol", sort=False)):
+        for judge, style in (("retrained", "-"), ("previous", "--")):
+            line = part[part["judge"] == judge].sort_values("round")
+            if judge == "previous":  # from the round-0 judge the first best responses exploit
+                line = pd.concat([part[(part["round"] == 0)], line])
+            x = line["round"].to_numpy() + (k - 0.5) * 0.06
+            acc = line["acc"].to_numpy()
+            err = np.vstack([acc - line["acc_ci_low"].to_numpy(), line["acc_ci_high"].to_numpy() - acc])
+            ax.errorbar(x, acc, yerr=np.nan_to_num(np.clip(err, 0, None)), ls=style, marker="o", ms=3.5,
+                        color=color(protocol), capsize=2,
+                        label=f"{protocol}: {'judge retrained on these debaters' if judge == 'retrained' else 'judge they best-respond to'}")
+    ax.axhline(0.5, color="black", lw=0.8, ls=":", label="chance")
+    ax.set_xticks(sorted(table["round"].unique()))
+    ax.set_xlabel("round (0: extractive debaters; t: best responses to judge t − 1)")
+    ax.set_ylabel("weak judge accuracy (test)")
+    ax.set_ylim(0.3, 1.0)
+    ax.legend(fontsize=6.5, loc="lower left")
+    return finish_axes(fig, ax, title)
+
+
+ITEM_SET_HATCHES = (None, "//", "..", "xx", "\\\\", "++")
+
+
+def protocol_item_sets(table: pd.DataFrame, title: str = ""):
+    """Judge accuracy per protocol on each item set (plain, misleading; bar = 95 % CI over test
+    items × seeds): where the wrong side has material to quote, and where it has none."""
+    import matplotlib.pyplot as plt
+
+    use_style()
+    protocols = list(dict.fromkeys(table["variant"]))
+    sets = list(dict.fromkeys(table["item_set"]))
+    fig, ax = plt.subplots(figsize=(1.3 + (0.5 + 0.3 * len(sets)) * len(protocols), 3.6))
+    width = 0.8 / len(sets)
+    for k, name in enumerate(sets):
+        part = table[table["item_set"] == name].set_index("variant").reindex(protocols)
+        acc = part["acc"].to_numpy()
+        err = np.vstack([acc - part["acc_ci_low"].to_numpy(), part["acc_ci_high"].to_numpy() - acc])
+        x = np.arange(len(protocols)) + (k - (len(sets) - 1) / 2) * width
+        ax.bar(x, acc, width=width * 0.95, yerr=np.nan_to_num(np.clip(err, 0, None)),
+               color=[color(v) for v in protocols], alpha=1.0 if k == 0 else 0.6, edgecolor="black", lw=0.5,
+               hatch=ITEM_SET_HATCHES[k % len(ITEM_SET_HATCHES)], label=f"{name} (n = {int(part['n_items'].max())})")
+    ax.axhline(0.5, color="black", lw=0.8, ls=":", label="chance")
+    ax.set_xticks(np.arange(len(protocols)), protocols)
+    ax.set_ylim(0.3, 1.0)
+    ax.set_ylabel("weak judge accuracy (test)")
+    ax.legend(fontsize=7, loc="upper left")
+    return finish_axes(fig, ax, title)
+
+
 def error_types(table: pd.DataFrame, title: str = ""):
     """Figure 5: the share of the aligned student's test errors of each type (bars: 95 % interval),
     in the order of the attribution rule's precedence; one panel per task. Each share is written

@@ -145,6 +145,24 @@ def missing_from_hub(params: dict[str, dict], fetch_file: str | os.PathLike | No
     return lines
 
 
+def unusable_local_models(params: dict[str, dict]) -> list[str]:
+    """One line per model that is not on the hub but must be here — a GGUF file or a package that
+    carries one (``gguf:…``) — and cannot be loaded (not installed, or the ``gguf`` reader missing),
+    naming the parameter and the fix; checked before a run, like the hub's models."""
+    from .models.sources import ModelSourceError, check_source, source_kind
+
+    lines = []
+    for stem, values in params.items():
+        for key in MODEL_KEYS:
+            source = values.get(key)
+            if source and source not in NO_MODEL and source_kind(source) == "gguf":
+                try:
+                    check_source(source)
+                except ModelSourceError as err:
+                    lines.append(f"{stem}.{key}: {err}")
+    return lines
+
+
 def fetch(item: HubNeed, log=print) -> None:
     """Download one needed item into the normal caches, as the loaders will look for it: a model's
     config, tokenizer and weights (``snapshot_download``), a dataset's splits through

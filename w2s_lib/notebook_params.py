@@ -191,10 +191,24 @@ class DebateParams(Params):
         default_factory=lambda: ["debate", "consultancy", "blind", "oracle", "retrieval"])
     rounds: Annotated[int, Field(ge=1, le=6)] = 2
     quotes_per_round: Annotated[int, Field(ge=1, le=4)] = 1
+    debater_template: str = "debater"  # a generative debater's prompt: debater (instruct), debater_base (base LMs), a .txt
+    max_items: Annotated[int, Field(ge=0)] = 0  # at most this many items of A and of test (0: all); for slow debaters
+    best_response_rounds: Annotated[int, Field(ge=0, le=10)] = 1  # judges retrained against best responses; 0: skip
+    best_response_protocols: list[Literal["debate", "consultancy"]] = Field(
+        default_factory=lambda: ["debate", "consultancy"])
 
     @model_validator(mode="after")
     def _judge_is_a_weaker_rung(self) -> "DebateParams":
         _rung_below_strongest(self.ladder, self.judge_rung, "judge_rung")
+        if self.debater_template != "debater":
+            from .debate.debaters import load_template
+
+            load_template(self.debater_template)  # an unknown template: a ValueError naming the shipped ones
+        if self.best_response_rounds and self.judge != "pair":
+            raise ValueError(f"best_response_rounds: debaters best-respond to a pair judge's scores; with judge "
+                             f"{self.judge!r} set it to 0")
+        if self.best_response_rounds and not self.best_response_protocols:
+            raise ValueError("best_response_protocols: name debate, consultancy or both (or set best_response_rounds: 0)")
         if len(set(self.protocols)) != len(self.protocols):
             raise ValueError(f"protocols: each at most once (got {self.protocols})")
         if "retrieval" in self.protocols and self.debater != "extractive":

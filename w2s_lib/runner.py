@@ -123,10 +123,11 @@ def _validated_plan(preset: str | None, params: str | Path | None, only: str | N
         for key in sorted(unknown):
             problems.append(f"{path}: {book.stem}: key {key!r} is not a parameter of the notebook")
         plan[book] = values
-    if not problems:  # a hub model or dataset neither cached nor reachable: say so now, not in a notebook
-        from .hub_access import missing_from_hub
+    if not problems:  # a model or dataset neither here nor reachable: say so now, not in a notebook
+        from .hub_access import missing_from_hub, unusable_local_models
 
-        problems = missing_from_hub({b.stem: v for b, v in plan.items()}, fetch_file=params or os.path.relpath(path))
+        values = {b.stem: v for b, v in plan.items()}
+        problems = unusable_local_models(values) + missing_from_hub(values, fetch_file=params or os.path.relpath(path))
     if problems:
         raise ConfigError(problems)
     return path, data, plan

@@ -21,6 +21,7 @@ from .alignment import ERROR_TYPES
 from .analyses.imitation import REQUIRED
 from .analyses.saliency import MODEL_STATES
 from .debate.experiment import ProtocolRun, record_score
+from .debate.transcripts import quoted_sentences
 from .models.pretrain import pretrained_artifact
 
 ROW_KEYS = ["domain", "task", "method", "weak_model", "strong_model"]
@@ -256,7 +257,7 @@ def protocol_table(runs: Sequence[ProtocolRun], level: float = 0.95) -> pd.DataF
         for column in ("acc_correct_first", "acc_correct_second", "order_effect", "correct_spoke_first",
                        "acc_correct_spoke_first", "acc_correct_spoke_second", "speaking_order_effect",
                        "gold_quoted_by_correct",
-                       "gold_quoted_by_wrong", "quotes_verified", "n_items"):
+                       "gold_quoted_by_wrong", "quotes_verified", "turns_with_quote", "seconds_per_item", "n_items"):
             if column in group:
                 row[column] = float(group[column].mean())
         opened = correct_opened(next(r for r in runs if r.protocol == name).records)
@@ -274,15 +275,96 @@ def correct_opened(records: Sequence[dict]) -> np.ndarray | None:
     return np.array([opened[i] for i in sorted(opened)]) if opened else None
 
 
-def _speaking_order_interval(scores: np.ndarray, opened: np.ndarray, value: float, level: float) -> dict:
-    """The interval of (accuracy where the correct side opened) − (where it spoke second), items and
-    seeds resampled together; the two groups are different items, each seed scoring both."""
-    m = opened.astype(float)[None, :]
+def _group_means(scores: np.ndarray, member: np.ndarray) -> np.ndarray:
+    """Bootstrap draws (items × seeds resampled together) of the mean score inside and outside a
+    group of items: shape (2, n_boot)."""
+    m = member.astype(float)[None, :]
     boot = metrics.item_seed_means(np.stack([scores * m, np.broadcast_to(m, scores.shape),
                                              scores * (1 - m), np.broadcast_to(1 - m, scores.shape)]))
     with np.errstate(invalid="ignore", divide="ignore"):
-        estimate = metrics.interval(boot[0] / boot[1] - boot[2] / boot[3], value, level)
+        return np.stack([boot[0] / boot[1], boot[2] / boot[3]])
+
+
+def _speaking_order_interval(scores: np.ndarray, opened: np.ndarray, value: float, level: float) -> dict:
+    """The interval of (accuracy where the correct side opened) − (where it spoke second), items and
+    seeds resampled together; the two groups are different items, each seed scoring both."""
+    inside, outside = _group_means(scores, opened)
+    estimate = metrics.interval(inside - outside, value, level)
     return {"speaking_order_effect_ci_low": estimate.low, "speaking_order_effect_ci_high": estimate.high}
+
+
+def protocol_item_set_table(runs: Sequence[ProtocolRun], item_sets: pd.DataFrame,
+                            level: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each protocol on each set of test items (``item_sets``: ``id``, ``item_set`` and, where the
+    task has them, ``misleading_kind`` — each kind becomes a set of its own, "misleading: negation"
+    say — and ``misleading_evidence``), and the protocols against each other within each set, paired
+    on seeds and items; plus, per protocol, misleading − plain accuracy. Intervals resample test
+    items and seeds together. ``misleading_quoted_by_wrong``: how often the side arguing for the
+    distractor quoted the sentence that supports it (where a side argued for it)."""
+    scores = protocol_item_scores(runs)
+    ids = sorted({r["id"] for r in runs[0].records})
+    sets = item_sets.set_index("id").reindex(ids)
+    members = {name: (sets["item_set"] == name).to_numpy() for name in dict.fromkeys(sets["item_set"])}
+    if "misleading_kind" in sets:
+        for kind in sorted(k for k in set(sets["misleading_kind"]) if isinstance(k, str) and k):
+            members[f"misleading: {kind}"] = (sets["misleading_kind"] == kind).to_numpy()
+    evidence = sets["misleading_evidence"] if "misleading_evidence" in sets else pd.Series(index=ids, dtype=object)
+    misleading = {i: set(e) for i, e in evidence.items() if isinstance(e, (list, tuple, np.ndarray)) and len(e)}
+    rows, comparisons = [], []
+    for protocol, matrix in scores.items():
+        first = [r for r in runs if r.protocol == protocol][0].records
+        for name, member in members.items():
+            inside, _ = _group_means(matrix, member)
+            est = metrics.interval(inside, float(matrix[:, member].mean()), level)
+            row = {"variant": protocol, "item_set": name, "n_items": int(member.sum()), "n_seeds": matrix.shape[0],
+                   "acc": est.value, "acc_ci_low": est.low, "acc_ci_high": est.high}
+            inside_ids = set(np.asarray(ids)[member])
+            argued = [r for r in first if r["order"] == 0 and r["id"] in inside_ids and r["id"] in misleading
+                      and any(t["side"] == "AB"[1 - r["correct"]] for t in r["turns"])]
+            if argued:
+                row["misleading_quoted_by_wrong"] = float(np.mean([
+                    bool(set(quoted_sentences(r, "AB"[1 - r["correct"]])) & misleading[r["id"]]) for r in argued]))
+            rows.append(row)
+        if {"plain", "misleading"} <= set(members):
+            inside, outside = _group_means(matrix, members["misleading"])
+            observed = float(matrix[:, members["misleading"]].mean() - matrix[:, members["plain"]].mean())
+            est = metrics.interval(inside - outside, observed, level)
+            comparisons.append({"comparison": f"{protocol}: misleading − plain", "item_set": "both",
+                                "difference": est.value, "ci_low": est.low, "ci_high": est.high,
+                                "excludes 0": est.excludes_zero, "ci_over": "test items × seeds"})
+    for name, member in members.items():
+        inside_ids = set(np.asarray(ids)[member])
+        subset = [ProtocolRun(r.protocol, r.seed, [x for x in r.records if x["id"] in inside_ids]) for r in runs]
+        part = protocol_comparisons(subset, level) if inside_ids else pd.DataFrame()
+        comparisons += part.assign(item_set=name).to_dict("records") if len(part) else []
+    return pd.DataFrame(rows), pd.DataFrame(comparisons)
+
+
+def best_response_table(rows: pd.DataFrame, item_scores: dict, level: float = 0.95) -> pd.DataFrame:
+    """Judge accuracy per protocol, round and judge (``previous``: the judge the debaters
+    best-responded to; ``retrained``: trained on A's transcripts of those debaters), means over
+    seeds with an interval over test items × seeds, and the evidence each side showed; plus each
+    row's difference from round 0's judge, paired on seeds and items, with its interval."""
+    out = []
+    keys = ["protocol", "round", "judge"]
+    for key, group in rows.groupby(keys, sort=False):
+        protocol, round_, judge = key
+        seeds = sorted(group["seed"])
+        matrix = np.stack([item_scores[(protocol, s, round_, judge)] for s in seeds])
+        start = np.stack([item_scores[(protocol, s, 0, "retrained")] for s in seeds])
+        boot = metrics.item_seed_means(np.stack([matrix, start]))
+        acc = metrics.interval(boot[0], float(matrix.mean()), level)
+        change = metrics.interval(boot[0] - boot[1], float(matrix.mean() - start.mean()), level)
+        row = {**dict(zip(keys, key)), "debaters": group["debaters"].iloc[0], "n_seeds": len(seeds),
+               "acc": acc.value, "acc_ci_low": acc.low, "acc_ci_high": acc.high,
+               "minus_round_0": change.value, "minus_round_0_ci_low": change.low,
+               "minus_round_0_ci_high": change.high, "minus_round_0_excludes_0": change.excludes_zero}
+        for column in ("gold_quoted_by_correct", "gold_quoted_by_wrong", "quotes_verified", "n_items"):
+            if column in group:
+                row[column] = float(group[column].mean())
+        row["ci_over"] = "test items × seeds"
+        out.append(row)
+    return pd.DataFrame(out)
 
 
 PROTOCOL_COMPARISONS = (("debate", "blind"), ("consultancy", "blind"), ("debate", "consultancy"),

@@ -19,7 +19,7 @@ from ..fingerprint import remembered_sha256
 from ..store import ArtifactSpec, default_store
 # the built-in loaders: each registers its tasks on import, in this listing order
 from . import sentiment, wordnet_tasks, chess_tasks, hub  # noqa: F401,E401  isort: skip
-from .task_cards import CARD_ORIGIN, register_task_cards
+from .task_cards import CARD_ORIGIN, card_problems, problem_for_task, register_task_cards
 from .task_spec import (DOMAINS, KINDS, PRESET_SCOPES, REQUIRED_COLUMNS, TaskSpec, UnknownTaskError,  # noqa: F401
                         REGISTRY, register_task, registered_spec, validate_pool)
 
@@ -45,9 +45,14 @@ def task_names(domain: str | None = None, scope: str | None = None) -> list[str]
 
 
 def get_task(name: str) -> TaskSpec:
+    """The registered task ``name``; a task whose card was set aside raises that card's error."""
     _register_task_cards()
     if name not in REGISTRY:
-        raise UnknownTaskError(name, list(REGISTRY))
+        problem = problem_for_task(name)
+        if problem is not None:
+            raise problem
+        broken = list(card_problems())
+        raise UnknownTaskError(name, list(REGISTRY), set_aside=broken)
     return REGISTRY[name]
 
 

@@ -14,7 +14,13 @@ check-params`` and ``w2s tasks`` alike, and no library code is edited::
 
 or ``loader: my_loader.py:load`` (a function returning the pool as a DataFrame) instead of
 ``data``. Rows without an ``id`` get one derived from their content, so ids stay stable
-when rows are added, removed or reordered.
+when rows are added, removed or reordered. A ``kind: debate`` card's rows need only
+``question``, ``sentences``, ``answer_correct``, ``answer_distractor`` and ``gold_evidence``; the
+passage and the binary view (one candidate answer per item) are derived and the items checked.
+
+A YAML file on the path that is not a card (a params file, say: none of ``name``, ``data``,
+``loader``, ``kind``) is skipped with a note; a broken card is set aside with its problem, and the
+others still register: :func:`card_problems` and :func:`card_notes` say what happened to each.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ import hashlib
 import importlib
 import importlib.util
 import os
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -117,15 +124,73 @@ def read_card(path: Path) -> TaskCard:
         raise TaskCardError("\n".join(lines)) from None
 
 
+CARD_KEYS = ("name", "data", "loader", "kind")  # a YAML file with none of these is not a card
+_PROBLEMS: dict[str, TaskCardError] = {}  # card file -> why it was set aside (last registration)
+_NOTES: dict[str, str] = {}               # YAML file -> why it is not read as a card
+
+
+def card_problems() -> dict[str, TaskCardError]:
+    """The cards the last registration set aside, by file, each with its error."""
+    return dict(_PROBLEMS)
+
+
+def card_notes() -> dict[str, str]:
+    """The YAML files on the task path the last registration skipped as not being cards."""
+    return dict(_NOTES)
+
+
+def problem_for_task(name: str) -> TaskCardError | None:
+    """The error of a set-aside card that calls itself ``name`` (read from its raw YAML), if any."""
+    import yaml
+
+    for path, err in _PROBLEMS.items():
+        try:
+            raw = yaml.safe_load(Path(path).read_text())
+        except (OSError, yaml.YAMLError):
+            raw = None
+        if (isinstance(raw, dict) and raw.get("name") == name) or Path(path).stem == name:
+            return err
+    return None
+
+
+def _not_a_card(path: Path) -> str | None:
+    """Why ``path`` is not a task card (a params file or other YAML on the path), else None."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError:
+        return None  # broken YAML is reported as a broken card: it may well be one
+    if isinstance(raw, dict) and any(k in raw for k in CARD_KEYS):
+        return None
+    what = f"its keys are {', '.join(map(str, list(raw)[:4]))}" if isinstance(raw, dict) and raw else "it is not a mapping"
+    if isinstance(raw, dict) and "notebooks" in raw:
+        what = "it looks like a params file"
+    return f"{path}: not a task card ({what}; a card has {', '.join(CARD_KEYS[:3])}); skipped"
+
+
 def register_task_cards() -> list[TaskSpec]:
-    """Register every card on the task path (idempotent: an unchanged card is a no-op)."""
+    """Register every card on the task path (idempotent: an unchanged card is a no-op). A YAML file
+    that is not a card is skipped with a note; a broken card is set aside with its error (and a
+    warning) without stopping the others."""
     specs = []
+    _PROBLEMS.clear()
+    _NOTES.clear()
     for path in card_files():
-        spec = spec_from_card(read_card(path), path)
-        taken = registered_spec(spec.name)
-        if taken is not None and taken.origin != spec.origin:
-            raise TaskCardError(f"{path}: name: task {spec.name!r} already exists ({taken.origin}); "
-                                "choose another name")
+        note = _not_a_card(path)
+        if note is not None:
+            _NOTES[str(path)] = note
+            continue
+        try:
+            spec = spec_from_card(read_card(path), path)
+            taken = registered_spec(spec.name)
+            if taken is not None and taken.origin != spec.origin:
+                raise TaskCardError(f"{path}: name: task {spec.name!r} already exists ({taken.origin}); "
+                                    "choose another name")
+        except TaskCardError as err:
+            _PROBLEMS[str(path)] = err
+            warnings.warn(f"task card set aside: {err}", stacklevel=2)
+            continue
         specs.append(register_task(spec, replace=True))  # the card is the truth: edits take effect
     return specs
 
@@ -204,6 +269,13 @@ def load_card_pool(card: TaskCard, card_path: Path) -> pd.DataFrame:
     """The card's table in the registry's columns: renamed, labels mapped to 0/1, ids derived."""
     frame = _call_loader(card, card_path) if card.loader else _read_table(_data_file(card, card_path), card_path)
     frame = frame.rename(columns={theirs: ours for ours, theirs in card.columns.items()})
+    if card.kind == "debate":
+        from .debate_cards import DebateItemsError, debate_items
+
+        try:
+            frame = debate_items(frame, card.name, card_path)
+        except DebateItemsError as err:
+            raise TaskCardError(str(err)) from None
     required = [c for c in REQUIRED_COLUMNS[card.kind] if c != "id"]
     missing = [c for c in required if c not in frame.columns]
     if missing:

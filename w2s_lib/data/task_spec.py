@@ -77,10 +77,12 @@ HOW_TO_ADD = ("to add a task of your own, put a task card (YAML) beside its data
 class UnknownTaskError(KeyError):
     """Raised for a task name that is not registered; the message lists the names that are."""
 
-    def __init__(self, name: str, known: list[str]):
+    def __init__(self, name: str, known: list[str], set_aside: list[str] = ()):
         close = difflib.get_close_matches(name, known, n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        super().__init__(f"unknown task {name!r}{hint}; registered tasks: {', '.join(known)}; {HOW_TO_ADD}")
+        broken = (f"; task card(s) set aside for errors (`w2s tasks` shows why): {', '.join(set_aside)}"
+                  if set_aside else "")
+        super().__init__(f"unknown task {name!r}{hint}; registered tasks: {', '.join(known)}; {HOW_TO_ADD}{broken}")
 
     def __str__(self) -> str:  # KeyError quotes its message; we want it plain
         return self.args[0]

@@ -549,6 +549,126 @@ def build_debate_wordnet(lex: Lexicon, size: int = DEBATE_SIZE) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# --- debate_wordnet_misleading --------------------------------------------------------------------
+# In debate_wordnet only the gold chain mentions X, so the wrong side has nothing about X to quote.
+# Here most items add one true sentence that, read by its surface, supports the distractor:
+#   other sense   — X's word in another of its senses, defined as a kind of the distractor
+#                   ("A sucker is an organ ..." when the question asks about the plant's sucker);
+#                   the question names X's domain, which the other sense does not share;
+#   partial name  — a compound that contains X's word, defined as a kind of the distractor
+#                   ("A sucker punch is an unexpected punch.");
+#   negation      — "A sucker is not a kind of punch." (X and the distractor named together).
+# The distractor becomes the answer that sentence names (other sense, partial name) or stays the
+# cousin (negation). A third of the items, fixed by a hash, stay plain for comparison.
+
+MISLEADING_KINDS = ("other sense", "partial name", "negation")
+PLAIN_SHARE = 1 / 3
+_DOMAINS = {"noun.artifact": "man-made things", "noun.person": "people", "noun.plant": "plants",
+            "noun.animal": "animals", "noun.act": "acts and activities", "noun.communication": "communication",
+            "noun.state": "states and conditions", "noun.location": "places", "noun.attribute": "attributes",
+            "noun.substance": "substances", "noun.cognition": "knowledge and ideas", "noun.group": "groups",
+            "noun.food": "food", "noun.body": "the body", "noun.object": "natural objects",
+            "noun.quantity": "quantities and measures", "noun.event": "events", "noun.possession": "possessions",
+            "noun.time": "time", "noun.process": "processes", "noun.phenomenon": "natural phenomena",
+            "noun.relation": "relations", "noun.feeling": "feelings", "noun.shape": "shapes",
+            "noun.Tops": "things in general", "noun.motive": "motives"}
+
+
+def misleading_question(domain: str, x_phrase: str) -> str:
+    return f"Speaking of {domain}, what kind of thing is {x_phrase}?"
+
+
+@functools.cache
+def _compounds_by_word() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Noun lemmas of two or more words, by each of their words (lower case)."""
+    lex = lexicon()
+    index: dict[str, list[tuple[str, str]]] = {}
+    for synset, lemmas in lex.lemma_lists.items():
+        if synset[0] != "n":
+            continue
+        for lemma in lemmas:
+            words = lemma.lower().replace("-", " ").split()
+            for w in set(words) if len(words) > 1 else ():
+                index.setdefault(w, []).append((synset, lemma))
+    return {w: tuple(sorted(v)) for w, v in index.items()}
+
+
+def _surface_support(lex: Lexicon, item: dict, kind: str) -> tuple[str, str] | None:
+    """(sentence, the answer it names) of one misleading kind for ``item``, or None when the lexicon
+    has none: the sentence names X's word (or a compound of it) as a kind of something that is not
+    X's ancestor, not the correct answer and shares no word with it or with X."""
+    x, answer = item["x_synset"], item["answer_correct"]
+    x_word = lex.word(x)
+    ancestors = lex.nouns.ancestors(x)
+    ancestor_names = {lemma.lower() for a in ancestors for lemma in lex.lemmas(a)}  # X's own sense only
+
+    def named_parent(synset: str) -> str | None:
+        for parent in lex.nouns_with_instances.parents.get(synset, ()):
+            lemma = _named_lemma(lex, lex.definition(synset), parent)
+            if lemma is None or parent in ancestors or lemma.lower() in ancestor_names or lemma.lower() in VAGUE_ANSWERS \
+                    or lemma.lower() == answer.lower() or _shares_words(lemma, answer) or _shares_words(lemma, x_word):
+                continue
+            return lemma
+        return None
+
+    if kind == "other sense":
+        for other in _by_hash(lex.senses_of(x_word, "n"), "misleading-sense", x):
+            if other == x or not lex.has_usable_definition(other) or other in ancestors \
+                    or x in lex.nouns.ancestors(other) or lex.lexnames.get(other) == lex.lexnames.get(x):
+                continue
+            lemma = named_parent(other)
+            if lemma is not None:
+                return lex.sentence(other, x_word), lemma
+    elif kind == "partial name" and " " not in x_word:
+        for compound, name in _by_hash(_compounds_by_word().get(x_word.lower(), ()), "misleading-name", x):
+            if compound == x or compound in ancestors or not lex.has_usable_definition(compound):
+                continue
+            lemma = named_parent(compound)
+            if lemma is not None:
+                return lex.sentence(compound, name), lemma
+    elif kind == "negation":
+        phrase = noun_phrase(x_word, lex.definition(x))
+        return f"{phrase[:1].upper()}{phrase[1:]} is not a kind of {item['answer_distractor']}.", item["answer_distractor"]
+    return None
+
+
+def _misleading_item(lex: Lexicon, item: dict) -> dict:
+    """``item`` with the domain named in its question and, unless it stays plain, one sentence
+    that supports the distractor by its surface (see the section's comment)."""
+    x = item["x_synset"]
+    x_word = lex.word(x)
+    question = misleading_question(_DOMAINS.get(lex.lexnames.get(x, ""), "things"),
+                                   noun_phrase(x_word, lex.definition(x)))
+    item = {**item, "question": question, "item_set": "plain", "misleading_kind": "", "misleading_evidence": []}
+    if _unit("misleading-plain", x) < PLAIN_SHARE:
+        return _with_candidate(item)
+    for kind in MISLEADING_KINDS:
+        found = _surface_support(lex, item, kind)
+        if found is not None:
+            break
+    sentence, distractor = found
+    gold = [item["sentences"][i] for i in item["gold_evidence"]]
+    at = _stable_int("misleading-at", x) % (len(item["sentences"]) + 1)
+    sentences = item["sentences"][:at] + [sentence] + item["sentences"][at:]
+    return _with_candidate({**item, "sentences": sentences, "passage": " ".join(sentences),
+                            "answer_distractor": distractor, "gold_evidence": [sentences.index(g) for g in gold],
+                            "item_set": "misleading", "misleading_kind": kind, "misleading_evidence": [at],
+                            "source_texts": sorted(set(item["source_texts"]) | {sentence})})
+
+
+def _with_candidate(item: dict) -> dict:
+    candidate = item["answer_correct"] if item["label"] == 1 else item["answer_distractor"]
+    return {**item, "candidate": candidate, "text": debate_binary_text(item["question"], candidate)}
+
+
+def build_debate_wordnet_misleading(lex: Lexicon, size: int = DEBATE_SIZE) -> pd.DataFrame:
+    """debate_wordnet's items with the domain in the question, two thirds of them with a sentence
+    that misleads towards the distractor; ``item_set`` (plain | misleading), ``misleading_kind`` and
+    ``misleading_evidence`` (that sentence's index) say which."""
+    items = build_debate_wordnet(lex, size).to_dict("records")
+    return pd.DataFrame([_misleading_item(lex, item) for item in items])
+
+
 # --- registration --------------------------------------------------------------------------------
 
 def _loader(builder):
@@ -587,4 +707,9 @@ register_task(TaskSpec(
     description="What kind of thing is X? Passage of 5-8 WordNet definitions as sentences: the "
                 "gold chain (1-2 sentences naming the answer) and a cousin distractor with its "
                 "neighbours. Binary view: question + one candidate answer."))
-
+register_task(TaskSpec(
+    name="debate_wordnet_misleading", domain="debate", kind="debate", source=SOURCE, license=LICENSE,
+    load=_loader(build_debate_wordnet_misleading), scope="micro", caps=(("micro", DEBATE_MICRO_CAPS),),
+    description="debate_wordnet with X's domain in the question; two thirds of the items add a true "
+                "sentence that supports the distractor on a surface reading (another sense of X's word, "
+                "a compound containing it, or a negation); item_set says plain or misleading."))

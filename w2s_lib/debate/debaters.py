@@ -145,18 +145,39 @@ def history_text(item: DebateItem, history: Sequence[dict]) -> str:
     return "\n".join(f"Round {t['round']}, for {item.answer(t['answer'])}: {t['argument']}" for t in history)
 
 
+PREFILL_MARK = "\n----\n"  # in a template: what follows starts the debater's own argument
+
+
+def tidy_argument(argument: str) -> str:
+    """What a base model wrote after a prefill, made checkable: a quote it opened and ended with a
+    stop (a new line, the token budget) is closed, and a sentence number copied from the numbered
+    passage of the prompt ("(3) ") is dropped from the start of a quote. Whether the quote's words
+    are in the passage is still checked, as for every debater."""
+    import re
+
+    if argument.count("<quote>") > argument.count("</quote>"):
+        argument += "</quote>"
+    return re.sub(r"<quote>\s*\(\d+\)\s*", "<quote>", argument)
+
+
 class GenerativeDebater(Debater):
     """Any causal LM writes the argument from a prompt template (``templates/debater.txt``).
 
     Template fields: ``{question} {answer} {other} {passage} {history} {k} {round}``. Instruct
-    models with a chat template get the prompt as a user message. Greedy unless
+    models with a chat template get the prompt as a user message. A template may end with a
+    *prefill* after a line ``----`` (``templates/debater_base.txt``): it is appended to the prompt
+    and begins the argument, so a base model continues an argument already under way (``For "X",
+    the debater quotes: <quote>``) and stops at ``stop`` (``</quote>``, a new line, or the start of
+    the template's next example line). Greedy unless
     ``temperature`` > 0 (then seeded and marked stochastic).
     """
 
     def __init__(self, source: str, template: str = "debater", max_new_tokens: int = 96,
-                 temperature: float = 0.0, seed: int = 0, batch_size: int = 8):
+                 temperature: float = 0.0, seed: int = 0, batch_size: int = 8, stop: Sequence[str] | None = None):
         self.source, self.template_name = source, template
         self.template = load_template(template)
+        self.prompt_template, _, self.prefill_template = self.template.partition(PREFILL_MARK)
+        self.stop = tuple(stop) if stop is not None else (("</quote>", "\n", 'For "') if self.prefill_template else ())
         self.max_new_tokens, self.temperature, self.seed, self.batch_size = max_new_tokens, temperature, seed, batch_size
         self.stochastic = temperature > 0
         self._lm = None
@@ -166,18 +187,34 @@ class GenerativeDebater(Debater):
 
         return {"kind": "generative", "model": identity(self.source), "template": self.template,
                 "max_new_tokens": self.max_new_tokens, "temperature": self.temperature,
-                "seed": self.seed if self.stochastic else None}
+                "seed": self.seed if self.stochastic else None, **({"stop": list(self.stop)} if self.stop else {})}
+
+    def _fields(self, item: DebateItem, answer: int, history: Sequence[dict], k: int, round_: int) -> dict:
+        return dict(question=item.question, answer=item.answer(answer), other=item.answer(1 - answer),
+                    passage=numbered_passage(item), history=history_text(item, history), k=k, round=round_)
 
     def prompt(self, item: DebateItem, answer: int, history: Sequence[dict], k: int, round_: int) -> str:
-        return self.template.format(question=item.question, answer=item.answer(answer),
-                                    other=item.answer(1 - answer), passage=numbered_passage(item),
-                                    history=history_text(item, history), k=k, round=round_)
+        return self.prompt_template.format(**self._fields(item, answer, history, k, round_))
+
+    def prefill(self, item: DebateItem, answer: int, history: Sequence[dict], k: int, round_: int) -> str:
+        return self.prefill_template.rstrip("\n").format(**self._fields(item, answer, history, k, round_))
 
     def argue(self, items, answers, histories, k, round_):
         from .lm import CausalLM
 
         if self._lm is None:
             self._lm = CausalLM(self.source)
-        prompts = [self.prompt(item, answer, history, k, round_)
-                   for item, answer, history in zip(items, answers, histories)]
-        return self._lm.generate(prompts, self.max_new_tokens, self.temperature, self.seed, self.batch_size)
+        starts = [self.prefill(item, answer, history, k, round_)
+                  for item, answer, history in zip(items, answers, histories)]
+        prompts = [self.prompt(item, answer, history, k, round_) + start
+                   for item, answer, history, start in zip(items, answers, histories, starts)]
+        written = self._lm.generate(prompts, self.max_new_tokens, self.temperature, self.seed, self.batch_size,
+                                    stop=self.stop)
+        return [tidy_argument(start + self._drop_stop(text)) if start else text for start, text in zip(starts, written)]
+
+    def _drop_stop(self, text: str) -> str:
+        """A continuation without the stop that ended it, unless that stop closes the quote."""
+        for stop in self.stop:
+            if stop != "</quote>" and text.endswith(stop):
+                return text[: -len(stop)].rstrip()
+        return text.rstrip("\n")

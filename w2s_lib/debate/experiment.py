@@ -18,7 +18,7 @@ from .items import DebateItem, items_fingerprint
 from .protocols import Protocol
 from .transcripts import quoted_sentences, transcripts
 
-VERDICTS_VERSION = 2  # 2: judges train by the closed-form gradient
+VERDICTS_VERSION = 3  # 2: judges train by the closed-form gradient; 3: the judge's belief after each round too
 
 
 def debate(items: Sequence[DebateItem], debater, judge, protocol: Protocol, seed: int = 0,
@@ -45,19 +45,30 @@ def judged_test(train_items: Sequence[DebateItem], test_items: Sequence[DebateIt
                          "train_items": items_fingerprint(train_items), "test_items": items_fingerprint(test_items)},
                         seed=seed)
 
+    rounds = range(1, protocol.rounds) if protocol.has_debaters else range(0)
+
     def build(tmp: Path) -> dict:
         judge.fit(transcripts(train_items, debater, protocol, seed, store))
         judged = debate(test_items, debater, judge, protocol, seed, store)
-        pd.DataFrame({"id": [r["id"] for r in judged], "order": [r["order"] for r in judged],
-                      "p_a": [r["p_answer"][0] for r in judged]}).to_parquet(tmp / "verdicts.parquet", index=False)
+        columns = {"id": [r["id"] for r in judged], "order": [r["order"] for r in judged],
+                   "p_a": [r["p_answer"][0] for r in judged]}
+        for round_ in rounds:  # what the judge believed after each earlier round (the viewer shows it)
+            columns[f"p_a_round_{round_}"] = judge.predict(
+                [{**r, "turns": [t for t in r["turns"] if t["round"] <= round_]} for r in judged])
+        pd.DataFrame(columns).to_parquet(tmp / "verdicts.parquet", index=False)
         summary = summarize(judged)
         return {k: v for k, v in summary.items() if isinstance(v, (int, float))}
 
     art = store.get_or_build(spec, build)
-    verdicts = pd.read_parquet(art.file("verdicts.parquet")).set_index(["id", "order"])["p_a"]
+    verdicts = pd.read_parquet(art.file("verdicts.parquet")).set_index(["id", "order"])
     records = transcripts(test_items, debater, protocol, seed, store)
-    return [{**r, "p_answer": [float(verdicts[(r["id"], r["order"])]), float(1 - verdicts[(r["id"], r["order"])])]}
-            for r in records]
+    out = []
+    for r in records:
+        row = verdicts.loc[(r["id"], r["order"])]
+        by_round = [float(row[f"p_a_round_{k}"]) for k in rounds] + [float(row["p_a"])]
+        out.append({**r, "p_answer": [float(row["p_a"]), float(1 - row["p_a"])],
+                    "p_a_by_round": by_round if protocol.has_debaters else []})
+    return out
 
 
 def record_score(record: dict) -> float:
@@ -93,6 +104,8 @@ def summarize(records: Sequence[dict]) -> dict:
             out[f"gold_quoted_by_{who}"] = float(np.mean(gold)) if gold else float("nan")
         checks = [q["verified"] for r in first for t in r["turns"] for q in t["quotes"]]
         out["quotes_verified"] = float(np.mean(checks)) if checks else float("nan")
+        # a debater's turn that holds a quote at all (what a model that writes text can fail to do)
+        out["turns_with_quote"] = float(np.mean([bool(t["quotes"]) for r in first for t in r["turns"]]))
     return out
 
 
@@ -101,9 +114,12 @@ class ProtocolRun:
     protocol: str
     seed: int
     records: list[dict]
+    wall_s: float = float("nan")  # seconds this run took here (transcripts and judge; from the store: less)
 
     def summary(self) -> dict:
-        return {"protocol": self.protocol, "seed": self.seed, **summarize(self.records)}
+        n_items = len({r["id"] for r in self.records})
+        return {"protocol": self.protocol, "seed": self.seed, **summarize(self.records),
+                "seconds_per_item": self.wall_s / max(n_items, 1)}
 
 
 # ----------------------------------------------------------------------------- a task's protocols
@@ -120,11 +136,13 @@ class DebateSetup:
 
 
 def debate_setup(task: str, preset: str, ladder: str, judge: str = "pair", judge_rung: str = "",
-                 debater: str = "extractive", store: ArtifactStore | None = None) -> DebateSetup:
+                 debater: str = "extractive", store: ArtifactStore | None = None,
+                 debater_template: str = "debater") -> DebateSetup:
     """The strongest rung of ``ladder`` debates (``extractive``) — or a causal LM named by
     ``debater`` writes the arguments — and a weaker rung judges: ``judge_rung`` or, by default,
     the rung below the strongest. ``judge``: ``pair`` (frozen features + probe), ``text``
-    (finetuned on the transcript) or ``lm`` (zero-shot, the judge rung must be a causal LM)."""
+    (finetuned on the transcript) or ``lm`` (zero-shot, the judge rung must be a causal LM).
+    ``debater_template``: the prompt template a generative debater writes from."""
     from ..data.splits import sizes_for_preset, universe_parts
     from ..models.ladder import get_ladder
     from .debaters import ExtractiveDebater, GenerativeDebater
@@ -145,7 +163,7 @@ def debate_setup(task: str, preset: str, ladder: str, judge: str = "pair", judge
         debater_obj = ExtractiveDebater(UnitEmbeddings(rungs[-1], base, store=store, extra_items=extra), contrast)
         strong = rungs[-1]
     else:
-        debater_obj, strong = GenerativeDebater(debater), debater
+        debater_obj, strong = GenerativeDebater(debater, template=debater_template), debater
     if judge == "pair":
         units = UnitEmbeddings(weak, base, store=store, extra_items=extra)
         parts = weak.extra.get("judge", {}).get("parts", PAIR_PARTS)  # a ladder may set them (micro-debate)
@@ -159,18 +177,28 @@ def debate_setup(task: str, preset: str, ladder: str, judge: str = "pair", judge
     return DebateSetup(debater_obj, make_judge, strong, weak, {i.id: i for i in universe})
 
 
-def run_protocols(task: str, preset: str, seeds: Sequence[int], protocols: Sequence[Protocol],
-                  setup: DebateSetup, store: ArtifactStore | None = None) -> list[ProtocolRun]:
-    """Every protocol and seed: a judge trained on A's transcripts, D on the fixed test set."""
+def debate_splits(task: str, preset: str, seed: int, setup: DebateSetup, max_items: int = 0
+                  ) -> tuple[list[DebateItem], list[DebateItem]]:
+    """The items of split A (the judge's training set) and of the fixed test set, the first
+    ``max_items`` of each when it is above 0 (for debaters too slow for whole splits)."""
     from ..data.splits import make_splits, sizes_for_preset
 
+    splits = make_splits(task, seed, sizes_for_preset(task, preset))
+    cut = slice(None, max_items or None)
+    return ([setup.items[i] for i in splits.A["id"].iloc[cut]], [setup.items[i] for i in splits.test["id"].iloc[cut]])
+
+
+def run_protocols(task: str, preset: str, seeds: Sequence[int], protocols: Sequence[Protocol],
+                  setup: DebateSetup, store: ArtifactStore | None = None, max_items: int = 0) -> list[ProtocolRun]:
+    """Every protocol and seed: a judge trained on A's transcripts, D on the fixed test set
+    (at most ``max_items`` of each, when above 0)."""
+    import time
+
     runs = []
-    sizes = sizes_for_preset(task, preset)
     jobs = [(seed, p) for seed in seeds for p in protocols]
     for seed, protocol in progress(jobs, desc="protocols x seeds", leave=True):
-        splits = make_splits(task, seed, sizes)
-        train = [setup.items[i] for i in splits.A["id"]]
-        test = [setup.items[i] for i in splits.test["id"]]
+        train, test = debate_splits(task, preset, seed, setup, max_items)
+        started = time.perf_counter()
         records = judged_test(train, test, setup.debater, setup.make_judge, protocol, seed, store)
-        runs.append(ProtocolRun(protocol.name, seed, records))
+        runs.append(ProtocolRun(protocol.name, seed, records, time.perf_counter() - started))
     return runs

@@ -16,7 +16,8 @@ class CausalLM:
 
         check_source(source)
         path, kwargs = load_arguments(source)
-        self.tokenizer = AutoTokenizer.from_pretrained(path, **{k: v for k, v in kwargs.items() if k == "revision"})
+        self.tokenizer = AutoTokenizer.from_pretrained(path, **{k: v for k, v in kwargs.items()
+                                                                if k in ("revision", "gguf_file")})
         self.tokenizer.padding_side = "left"
         self.tokenizer.truncation_side = "left"  # a prompt too long for the model keeps its end
         if self.tokenizer.pad_token is None:
@@ -41,20 +42,23 @@ class CausalLM:
         return prompt
 
     def generate(self, prompts: Sequence[str], max_new_tokens: int, temperature: float = 0.0, seed: int = 0,
-                 batch_size: int = 8) -> list[str]:
+                 batch_size: int = 8, stop: Sequence[str] = ()) -> list[str]:
+        """Continuations of ``prompts``; with ``stop`` strings, each ends at the first of them (kept),
+        which a base model that runs on after its answer needs."""
         import torch
 
         out = []
         torch.manual_seed(seed)
+        extra = {"stop_strings": list(stop), "tokenizer": self.tokenizer} if stop else {}
         for start in range(0, len(prompts), batch_size):
             enc = self._encode(prompts[start: start + batch_size], max_new_tokens)
             with torch.inference_mode():
                 generated = self.model.generate(**enc, max_new_tokens=max_new_tokens,
                                                 do_sample=temperature > 0,
                                                 temperature=temperature if temperature > 0 else None,
-                                                pad_token_id=self.tokenizer.pad_token_id)
+                                                pad_token_id=self.tokenizer.pad_token_id, **extra)
             new = generated[:, enc["input_ids"].shape[1]:]
-            out.extend(self.tokenizer.batch_decode(new, skip_special_tokens=True))
+            out.extend(cut_at_stop(text, stop) for text in self.tokenizer.batch_decode(new, skip_special_tokens=True))
         return out
 
     def next_token_probs(self, prompts: Sequence[str], candidates: Sequence[str], batch_size: int = 8):
@@ -70,3 +74,10 @@ class CausalLM:
                 logits = self.model(**enc).logits[:, -1, :].float()
             rows.append(torch.softmax(logits[:, ids], dim=-1).cpu().numpy())
         return np.concatenate(rows) if rows else np.zeros((0, len(candidates)))
+
+
+def cut_at_stop(text: str, stop: Sequence[str]) -> str:
+    """``text`` up to and including the first stop string in it (a batch runs until all its rows
+    stop, so rows that stopped early may carry tokens after their stop)."""
+    ends = [text.find(s) + len(s) for s in stop if s and s in text]
+    return text[: min(ends)] if ends else text

@@ -1,8 +1,10 @@
-"""Look at a debate: the passage with each side's quotes highlighted, round by round, the
-verification marks, and the judge's probabilities in both answer orders.
+"""Look at a debate: the passage with each side's quotes highlighted, round by round, who spoke
+first, each quote's verification, and the judge's probabilities in both answer orders after
+every round.
 
 :func:`item_html` is plain HTML (it shows in an executed notebook without a kernel, and on
-GitHub); :func:`debate_viewer` wraps it in ipywidgets to browse items and protocols.
+GitHub); :func:`debate_viewer` wraps it in ipywidgets to browse items, filtered by protocol, the
+round shown and whether the judge was right.
 """
 from __future__ import annotations
 
@@ -18,9 +20,46 @@ def _judged(records: Sequence[dict], item_id: str) -> dict[int, dict]:
     return {r["order"]: r for r in records if r["id"] == item_id}
 
 
-def item_html(item: DebateItem, records: Sequence[dict], title: str = "") -> str:
-    """One item under one protocol: both orders side by side (records may carry ``p_answer``)."""
-    by_order = _judged(records, item.id)
+JUDGE_FILTERS = ("all items", "judge right", "judge wrong")
+
+
+def judge_right(record: dict) -> bool | None:
+    """Whether the judge favoured the correct answer in this record (None before it judged, or on a tie)."""
+    if "p_answer" not in record:
+        return None
+    p_correct = record["p_answer"][record["correct"]]
+    return None if p_correct == 0.5 else p_correct > 0.5
+
+
+def filtered_ids(records: Sequence[dict], which: str = "all items") -> list[str]:
+    """Item ids of ``records``, all of them or those the judge got right (wrong) in both answer orders."""
+    if which not in JUDGE_FILTERS:
+        raise ValueError(f"unknown filter {which!r}; accepted: {', '.join(JUDGE_FILTERS)}")
+    verdicts: dict[str, list] = {}
+    for r in records:
+        verdicts.setdefault(r["id"], []).append(judge_right(r))
+    if which == "all items":
+        return sorted(verdicts)
+    wanted = which == "judge right"
+    return sorted(i for i, v in verdicts.items() if all(x is wanted for x in v))
+
+
+def _up_to(record: dict, round_: int | None) -> dict:
+    """The record as it stood after ``round_`` (None: the whole debate), with the judge's belief then."""
+    if round_ is None or not record["turns"]:
+        return record
+    turns = [t for t in record["turns"] if t["round"] <= round_]
+    out = {**record, "turns": turns}
+    by_round = record.get("p_a_by_round") or []
+    if 1 <= round_ <= len(by_round):
+        out["p_answer"] = [by_round[round_ - 1], 1 - by_round[round_ - 1]]
+    return out
+
+
+def item_html(item: DebateItem, records: Sequence[dict], title: str = "", up_to_round: int | None = None) -> str:
+    """One item under one protocol: both orders side by side (records may carry ``p_answer`` and
+    ``p_a_by_round``), up to ``up_to_round`` (None: every round)."""
+    by_order = {o: _up_to(r, up_to_round) for o, r in _judged(records, item.id).items()}
     if not by_order:
         return f"<p>no transcript for item {html.escape(item.id)}</p>"
     first = by_order[min(by_order)]
@@ -47,6 +86,14 @@ def item_html(item: DebateItem, records: Sequence[dict], title: str = "") -> str
     for order in sorted(by_order):
         rec = by_order[order]
         lines = [f"<b>order {order}</b>: A = {html.escape(rec['answers'][0])}, B = {html.escape(rec['answers'][1])}"]
+        if rec.get("first_speaker"):
+            opener = rec["first_speaker"]
+            lines.append(f"opens: debater {opener} (the {'correct' if 'AB'.index(opener) == rec['correct'] else 'wrong'}"
+                         " side)")
+        beliefs = rec.get("p_a_by_round") or []
+        if beliefs and up_to_round is None:
+            lines.append("judge after each round: " + ", ".join(
+                f"r{k + 1} P(A) = {p:.2f}" for k, p in enumerate(beliefs)))
         for turn in rec["turns"]:
             quotes = "".join(f"<li>{'✔' if q['verified'] else '✘ unverified'} “{html.escape(q['text'])}” "
                              f"<small>(3-gram overlap {q['overlap']:.2f})</small></li>" for q in turn["quotes"])
@@ -62,18 +109,36 @@ def item_html(item: DebateItem, records: Sequence[dict], title: str = "") -> str
 
 
 def debate_viewer(items: Mapping[str, DebateItem], records_by_protocol: Mapping[str, Sequence[dict]]):
-    """An ipywidgets browser: pick an item and a protocol, see :func:`item_html`."""
+    """An ipywidgets browser: pick a protocol, which items (all, or where the judge was right or
+    wrong in both orders), an item and the round to show; see :func:`item_html`."""
     import ipywidgets as widgets
 
-    ids = sorted({r["id"] for recs in records_by_protocol.values() for r in recs} & set(items))
-    pick = widgets.Dropdown(options=ids, description="item")
     protocol = widgets.ToggleButtons(options=list(records_by_protocol), description="protocol")
+    which = widgets.Dropdown(options=JUDGE_FILTERS, description="items")
+    pick = widgets.Dropdown(options=[], description="item")
+    most_rounds = max((t["round"] for recs in records_by_protocol.values() for r in recs for t in r["turns"]), default=0)
+    round_ = widgets.IntSlider(value=most_rounds, min=min(1, most_rounds), max=most_rounds, description="up to round",
+                               disabled=most_rounds == 0)
+    count = widgets.Label()
     out = widgets.HTML()
 
-    def show(*_):
-        out.value = item_html(items[pick.value], records_by_protocol[protocol.value], title=protocol.value)
+    def choices(*_):
+        ids = [i for i in filtered_ids(records_by_protocol[protocol.value], which.value) if i in items]
+        count.value = f"{len(ids)} item(s)"
+        pick.options = ids
+        show()
 
-    pick.observe(show, "value")
-    protocol.observe(show, "value")
-    show()
-    return widgets.VBox([widgets.HBox([pick, protocol]), out])
+    def show(*_):
+        if not pick.value:
+            out.value = "<p>no item matches</p>"
+            return
+        shown = None if round_.disabled or round_.value == most_rounds else round_.value
+        out.value = item_html(items[pick.value], records_by_protocol[protocol.value], title=protocol.value,
+                              up_to_round=shown)
+
+    for w in (protocol, which):
+        w.observe(choices, "value")
+    for w in (pick, round_):
+        w.observe(show, "value")
+    choices()
+    return widgets.VBox([widgets.HBox([protocol]), widgets.HBox([which, pick, count]), round_, out])

