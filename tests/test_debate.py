@@ -305,6 +305,11 @@ def test_protocols_are_scored_on_plain_and_misleading_items_apart():
     assert gap["difference"] == -1.0 and gap["excludes 0"]
     assert by.loc[("debate − blind", "plain"), "difference"] == 0.5
     assert by.loc[("debate − blind", "misleading"), "difference"] == -0.5
+    from w2s_lib.findings import item_set_findings
+
+    text = item_set_findings(table, comparisons, "smoke", [0, 1])
+    assert "quotes the misleading sentence on 100% of those items" in text
+    assert "debate: misleading − plain: -100.0 points" in text and "debate − blind (plain items): +50.0 points" in text
 
 
 def _trained_pair_judge(items, seed=0):
@@ -346,13 +351,33 @@ def test_a_best_responding_debater_quotes_the_set_the_judge_scores_highest_for_i
     assert best.key()["judge_weights"] != BestResponseDebater(_trained_pair_judge(items, seed=1)[1], 2).key()["judge_weights"]
 
 
+def _small_setup(n: int):
+    """A debate setup over the first ``n`` items of smoke's A and test only (embedding the whole
+    universe, as debate_setup does, takes most of a minute on 2 cores)."""
+    from w2s_lib.data.splits import make_splits, sizes_for_preset
+    from w2s_lib.debate.debaters import ExtractiveDebater
+    from w2s_lib.debate.embeddings import UnitEmbeddings
+    from w2s_lib.debate.experiment import DebateSetup
+    from w2s_lib.debate.trained_judges import PairJudge
+    from w2s_lib.models import get_ladder
+
+    splits = make_splits("debate_wordnet", 0, sizes_for_preset("debate_wordnet", "smoke"))
+    ids = set(splits.A["id"].iloc[:n]) | set(splits.test["id"].iloc[:n])
+    pool = load_pool("debate_wordnet")
+    items = items_from_frame(pool[pool["id"].isin(ids)])
+    weak, strong = get_ladder("smoke")
+    units = UnitEmbeddings(weak, items)
+    return DebateSetup(ExtractiveDebater(UnitEmbeddings(strong, items)), lambda seed: PairJudge(units, seed=seed),
+                       strong, weak, {i.id: i for i in items})
+
+
 def test_judges_retrained_against_best_responses_are_scored_each_round_with_intervals():
     from w2s_lib.debate.best_response import best_response_rounds
-    from w2s_lib.debate.experiment import debate_setup
     from w2s_lib.tables import best_response_table
 
-    setup = debate_setup("debate_wordnet", "smoke", "smoke")
-    rows, scores = best_response_rounds(setup, "debate_wordnet", "smoke", [0], [Protocol("consultancy")], n_rounds=2)
+    setup = _small_setup(80)
+    rows, scores = best_response_rounds(setup, "debate_wordnet", "smoke", [0], [Protocol("consultancy")], n_rounds=2,
+                                        max_items=80)
     assert [(r, j) for r, j in zip(rows["round"], rows["judge"])] == \
         [(0, "retrained"), (1, "previous"), (1, "retrained"), (2, "previous"), (2, "retrained")]
     table = best_response_table(rows, scores).set_index(["round", "judge"])
@@ -360,6 +385,10 @@ def test_judges_retrained_against_best_responses_are_scored_each_round_with_inte
     for key, row in table.iterrows():
         assert row["acc_ci_low"] <= row["acc"] <= row["acc_ci_high"]
         assert row["acc"] == pytest.approx(scores[("consultancy", 0, *key)].mean())
+    from w2s_lib.findings import best_response_findings
+
+    text = best_response_findings(table.reset_index(), "smoke", [0])
+    assert "**consultancy**, round 0" in text and "Round 2, best responses: the judge they best-respond to" in text
     with pytest.raises(ValueError, match="debate or consultancy"):
         best_response_rounds(setup, "debate_wordnet", "smoke", [0], [Protocol("blind")], n_rounds=1)
 

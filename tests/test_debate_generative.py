@@ -108,3 +108,22 @@ def test_a_gguf_model_names_its_package_and_what_to_install_before_any_compute()
     lines = unusable_local_models({"06_debate": {"debater": "gguf:no_such_gguf_package"},
                                    "07_alignment": {"debater": "extractive"}})
     assert len(lines) == 1 and lines[0].startswith("06_debate.debater: ")
+
+
+def test_a_pair_judge_reads_quotes_that_are_not_whole_sentences():
+    from w2s_lib.debate.embeddings import UnitEmbeddings
+    from w2s_lib.debate.trained_judges import PairJudge
+    from w2s_lib.models import get_ladder
+
+    items = items_from_frame(load_pool("debate_wordnet").head(20))
+    debater = GenerativeDebater("gpt2", template="debater_base")
+    # the model copies only the first half of a sentence: verified, but not a unit of the table
+    debater._lm = CopiesAfterTheQuoteTag(lambda p: p.split("Passage:\n")[2].split("\n")[0][4:].rsplit(" ", 3)[0])
+    records = transcripts(items, debater, Protocol("debate", rounds=1), seed=0)
+    partial = [q["text"] for r in records for t in r["turns"] for q in t["quotes"] if q["verified"]]
+    units = UnitEmbeddings(get_ladder("smoke")[0], items)
+    assert partial and not set(partial) <= set(units.row)
+    key = units.key()
+    judge = PairJudge(units, seed=0).fit(records)
+    assert np.isfinite(judge.predict(records)).all() and set(partial) <= set(units.row)
+    assert units.key() == key, "the table's key is that of the items' units"

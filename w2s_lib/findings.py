@@ -81,6 +81,46 @@ def debate_findings(table: pd.DataFrame, comparisons: pd.DataFrame, preset: str,
     return f"At preset `{preset}`, seeds {list(seeds)} (our numbers):\n\n" + _bullets(lines)
 
 
+def item_set_findings(table: pd.DataFrame, comparisons: pd.DataFrame, preset: str, seeds) -> str:
+    """Each protocol on plain and on misleading items, misleading − plain, and debate against the
+    other protocols within each set, paired on seeds and items (markdown)."""
+    lines = []
+    for protocol, part in table.groupby("variant", sort=False):
+        sets = part.set_index("item_set")
+        shown = [f"{name} {row['acc']:.3f} [{row['acc_ci_low']:.3f}, {row['acc_ci_high']:.3f}] (n = {int(row['n_items'])})"
+                 for name, row in sets.iterrows()]
+        text = f"**{protocol}**: " + "; ".join(shown)
+        quoted = sets["misleading_quoted_by_wrong"].get("misleading") if "misleading_quoted_by_wrong" in sets else None
+        if quoted is not None and not pd.isna(quoted):
+            text += f"; the side arguing for the distractor quotes the misleading sentence on {quoted:.0%} of those items"
+        lines.append(text + ".")
+    within = comparisons[comparisons["comparison"].str.contains(": misleading − plain", regex=False)
+                         | comparisons["comparison"].str.startswith("debate − ")]
+    lines += [f"{row['comparison']}{'' if row['item_set'] == 'both' else ' (' + row['item_set'] + ' items)'}: "
+              f"{effect(row['difference'], row['ci_low'], row['ci_high'])}" for _, row in within.iterrows()]
+    return f"At preset `{preset}`, seeds {list(seeds)} (our numbers):\n\n" + _bullets(lines)
+
+
+def best_response_findings(table: pd.DataFrame, preset: str, seeds) -> str:
+    """Per protocol and round: the accuracy of the judge the debaters best-responded to and of the
+    judge retrained against them, each against round 0's judge, paired on seeds and items (markdown)."""
+    lines = []
+    for protocol, part in table.groupby("protocol", sort=False):
+        start = part[part["round"] == 0].iloc[0]
+        lines.append(f"**{protocol}**, round 0 (extractive debaters): {start['acc']:.3f} "
+                     f"[{start['acc_ci_low']:.3f}, {start['acc_ci_high']:.3f}].")
+        for round_, rows in part[part["round"] > 0].groupby("round"):
+            by = rows.set_index("judge")
+            said = []
+            for judge, name in (("previous", "the judge they best-respond to"), ("retrained", "a judge retrained on them")):
+                if judge in by.index:
+                    r = by.loc[judge]
+                    said.append(f"{name} {r['acc']:.3f} ({effect(r['minus_round_0'], r['minus_round_0_ci_low'], r['minus_round_0_ci_high'])} "
+                                f"against round 0)")
+            lines.append(f"Round {round_}, best responses: " + "; ".join(said) + ".")
+    return f"At preset `{preset}`, seeds {list(seeds)} (our numbers):\n\n" + _bullets(lines)
+
+
 # ----------------------------------------------------------------------------- Ψ (notebook 07)
 
 def alignment_findings(table: pd.DataFrame, comparisons: pd.DataFrame, preset: str, seeds, jury_size: int,

@@ -37,13 +37,28 @@ class UnitEmbeddings:
 
         base = item_units(items)
         extra = sorted(set(item_units(extra_items)) - set(base))
-        self.rung, self.texts = rung, base + extra
+        self.rung, self.corpus, self.store, self.texts = rung, corpus, store, base + extra
         self.row = {t: i for i, t in enumerate(self.texts)}
         raw = np.concatenate([rung_features(rung, corpus, [" " + t for t in part], store).astype(np.float32)
                               for part in (base, extra) if part])
+        self._centre = raw[: len(base)].mean(0)
         self.plain = _unit(raw)
-        self.centred = _unit(raw - raw[: len(base)].mean(0))
-        self.fingerprint = frame_fingerprint(pd.DataFrame({"t": self.texts}), ["t"])
+        self.centred = _unit(raw - self._centre)
+        self.fingerprint = frame_fingerprint(pd.DataFrame({"t": base + extra}), ["t"])
+
+    def add(self, texts: Sequence[str]) -> None:
+        """Embed texts that are not units yet (a generative debater's quotes, which need not be whole
+        sentences) in one pass, centred like the rest; the key stays that of the items' units."""
+        from ..training.features import rung_features
+
+        new = sorted({t for t in texts if t not in self.row})
+        if not new:
+            return
+        raw = rung_features(self.rung, self.corpus, [" " + t for t in new], self.store).astype(np.float32)
+        self.row.update({t: len(self.texts) + i for i, t in enumerate(new)})
+        self.texts = self.texts + new
+        self.plain = np.concatenate([self.plain, _unit(raw)])
+        self.centred = np.concatenate([self.centred, _unit(raw - self._centre)])
 
     def __call__(self, texts: Sequence[str], centred: bool = False) -> np.ndarray:
         table = self.centred if centred else self.plain

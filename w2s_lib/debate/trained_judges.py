@@ -56,6 +56,9 @@ class PairJudge:
         """φ(side A), φ(side B) per record: :func:`relation_features` of each side's answer with the
         question and the side's verified quotes (the oracle: every sentence of the passage); a judge
         given ``passages`` reads the whole passage too (its features beside the quotes')."""
+        # quotes written by a language model need not be whole sentences: embed any new ones at once
+        self.units.add([q for r in records for s in "AB" for q in side_quotes(r, s)])
+
         def side(record: dict, s: str) -> np.ndarray:
             quotes = record.get("passage_sentences") or side_quotes(record, s)
             answer = record["answers"]["AB".index(s)]
