@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from w2s_lib.data.registry import load_pool
@@ -387,7 +388,15 @@ def test_judges_retrained_against_best_responses_are_scored_each_round_with_inte
         assert row["acc"] == pytest.approx(scores[("consultancy", 0, *key)].mean())
     from w2s_lib.findings import best_response_findings
 
-    text = best_response_findings(table.reset_index(), "smoke", [0])
+    from w2s_lib.tables import best_response_comparisons
+
+    assert best_response_comparisons(rows, scores).empty, "one protocol: nothing to compare"
+    both = pd.concat([rows, rows.assign(protocol="debate")])
+    twice = {**scores, **{("debate", *k[1:]): v - 0.25 for k, v in scores.items()}}
+    compared = best_response_comparisons(both, twice)
+    assert len(compared) == 5 and np.allclose(compared["difference"], -0.25)
+    text = best_response_findings(table.reset_index(), "smoke", [0], compared)
+    assert "Round 2, the retrained judge: debate − consultancy -25.0 points" in text
     assert "**consultancy**, round 0" in text and "Round 2, best responses: the judge they best-respond to" in text
     with pytest.raises(ValueError, match="debate or consultancy"):
         best_response_rounds(setup, "debate_wordnet", "smoke", [0], [Protocol("blind")], n_rounds=1)

@@ -223,21 +223,26 @@ def save_debate_item_sets(table: pd.DataFrame, comparisons: pd.DataFrame, study:
     return fig
 
 
-def debate_best_response(cfg, setup: DebateSetup) -> pd.DataFrame:
+def debate_best_response(cfg, setup: DebateSetup) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Judges retrained against best-responding debaters for ``cfg.best_response_rounds`` rounds
-    (:mod:`w2s_lib.debate.best_response`): the table of judge accuracy per protocol, round and judge."""
+    (:mod:`w2s_lib.debate.best_response`): judge accuracy per protocol, round and judge, and debate −
+    consultancy per round and judge, paired on seeds and items."""
     from .debate.best_response import best_response_rounds
 
     protocols = [Protocol(name, cfg.rounds, cfg.quotes_per_round) for name in cfg.best_response_protocols]
     rows, item_scores = best_response_rounds(setup, cfg.task, cfg.preset, cfg.seeds, protocols,
                                              cfg.best_response_rounds, max_items=cfg.max_items)
-    return tables.best_response_table(rows, item_scores).assign(task=cfg.task)
+    return (tables.best_response_table(rows, item_scores).assign(task=cfg.task),
+            tables.best_response_comparisons(rows, item_scores).assign(task=cfg.task))
 
 
-def save_debate_best_response(table: pd.DataFrame, cfg, setup: DebateSetup):
-    """``tables/debate_best_response`` and its figure; returns the figure."""
+def save_debate_best_response(table: pd.DataFrame, comparisons: pd.DataFrame, cfg, setup: DebateSetup):
+    """``tables/debate_best_response`` (and its comparisons) and its figure; returns the figure."""
     update_table(table, "debate_best_response", preset=cfg.preset, replace_on=["task", "protocol", "round", "judge"],
                  seeds=cfg.seeds)
+    if len(comparisons):
+        update_table(comparisons, "debate_best_response_comparisons", preset=cfg.preset,
+                     replace_on=["task", "comparison", "round", "judge"], seeds=cfg.seeds)
     label = f"{cfg.task} · preset {cfg.preset} · seeds {cfg.seeds} · judge {setup.weak.name} · our numbers"
     fig = figures.best_response_rounds(table, title=label)
     save_figure(fig, "debate_best_response", preset=cfg.preset, seeds=cfg.seeds, tables=["debate_best_response"])

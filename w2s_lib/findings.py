@@ -101,9 +101,10 @@ def item_set_findings(table: pd.DataFrame, comparisons: pd.DataFrame, preset: st
     return f"At preset `{preset}`, seeds {list(seeds)} (our numbers):\n\n" + _bullets(lines)
 
 
-def best_response_findings(table: pd.DataFrame, preset: str, seeds) -> str:
+def best_response_findings(table: pd.DataFrame, preset: str, seeds, comparisons: pd.DataFrame | None = None) -> str:
     """Per protocol and round: the accuracy of the judge the debaters best-responded to and of the
-    judge retrained against them, each against round 0's judge, paired on seeds and items (markdown)."""
+    judge retrained against them, each against round 0's judge; then debate − consultancy per round,
+    all paired on seeds and items (markdown)."""
     lines = []
     for protocol, part in table.groupby("protocol", sort=False):
         start = part[part["round"] == 0].iloc[0]
@@ -118,6 +119,9 @@ def best_response_findings(table: pd.DataFrame, preset: str, seeds) -> str:
                     said.append(f"{name} {r['acc']:.3f} ({effect(r['minus_round_0'], r['minus_round_0_ci_low'], r['minus_round_0_ci_high'])} "
                                 f"against round 0)")
             lines.append(f"Round {round_}, best responses: " + "; ".join(said) + ".")
+    for _, row in (comparisons if comparisons is not None else pd.DataFrame()).iterrows():
+        lines.append(f"Round {row['round']}, {'the judge they best-respond to' if row['judge'] == 'previous' else 'the retrained judge' if row['round'] else 'the judge'}: "
+                     f"debate − consultancy {effect(row['difference'], row['ci_low'], row['ci_high'])}.")
     return f"At preset `{preset}`, seeds {list(seeds)} (our numbers):\n\n" + _bullets(lines)
 
 

@@ -367,6 +367,26 @@ def best_response_table(rows: pd.DataFrame, item_scores: dict, level: float = 0.
     return pd.DataFrame(out)
 
 
+def best_response_comparisons(rows: pd.DataFrame, item_scores: dict, level: float = 0.95) -> pd.DataFrame:
+    """Debate − consultancy in every round, for each judge, paired on seeds and test items: does
+    the honest side keep more of its advantage when two debaters best-respond than when one does?"""
+    out = []
+    protocols = set(rows["protocol"])
+    if not {"debate", "consultancy"} <= protocols:
+        return pd.DataFrame(out)
+    for (round_, judge), group in rows.groupby(["round", "judge"], sort=True):
+        seeds = sorted(set(group.loc[group["protocol"] == "debate", "seed"]) & set(group.loc[group["protocol"] == "consultancy", "seed"]))
+        if not seeds:
+            continue
+        pair = np.stack([np.stack([item_scores[(p, s, round_, judge)] for s in seeds]) for p in ("debate", "consultancy")])
+        boot = metrics.item_seed_means(pair)
+        est = metrics.interval(boot[0] - boot[1], float(pair[0].mean() - pair[1].mean()), level)
+        out.append({"comparison": "debate − consultancy", "round": round_, "judge": judge, "n_seeds": len(seeds),
+                    "difference": est.value, "ci_low": est.low, "ci_high": est.high, "excludes 0": est.excludes_zero,
+                    "ci_over": "test items × seeds"})
+    return pd.DataFrame(out)
+
+
 PROTOCOL_COMPARISONS = (("debate", "blind"), ("consultancy", "blind"), ("debate", "consultancy"),
                         ("oracle", "blind"), ("debate", "oracle"), ("retrieval", "blind"), ("debate", "retrieval"))
 
