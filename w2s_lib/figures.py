@@ -236,7 +236,7 @@ def best_response_rounds(table: pd.DataFrame, title: str = ""):
     import matplotlib.pyplot as plt
 
     use_style()
-    fig, ax = plt.subplots(figsize=(5.2, 3.4))
+    fig, ax = plt.subplots(figsize=(8.2, 3.4))
     for k, (protocol, part) in enumerate(table.groupby("protocol", sort=False)):
         for judge, style in (("retrained", "-"), ("previous", "--")):
             line = part[part["judge"] == judge].sort_values("round")
@@ -253,7 +253,7 @@ def best_response_rounds(table: pd.DataFrame, title: str = ""):
     ax.set_xlabel("round (0: extractive debaters; t: best responses to judge t − 1)")
     ax.set_ylabel("weak judge accuracy (test)")
     ax.set_ylim(0.3, 1.0)
-    ax.legend(fontsize=6.5, loc="lower left")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return finish_axes(fig, ax, title)
 
 
@@ -268,21 +268,27 @@ def protocol_item_sets(table: pd.DataFrame, title: str = ""):
     use_style()
     protocols = list(dict.fromkeys(table["variant"]))
     sets = list(dict.fromkeys(table["item_set"]))
-    fig, ax = plt.subplots(figsize=(1.3 + (0.5 + 0.3 * len(sets)) * len(protocols), 3.6))
+    from matplotlib.patches import Patch
+
+    fig, ax = plt.subplots(figsize=(3.3 + (0.5 + 0.3 * len(sets)) * len(protocols), 3.6))
     width = 0.8 / len(sets)
+    handles = []
     for k, name in enumerate(sets):
         part = table[table["item_set"] == name].set_index("variant").reindex(protocols)
         acc = part["acc"].to_numpy()
         err = np.vstack([acc - part["acc_ci_low"].to_numpy(), part["acc_ci_high"].to_numpy() - acc])
         x = np.arange(len(protocols)) + (k - (len(sets) - 1) / 2) * width
+        hatch = ITEM_SET_HATCHES[k % len(ITEM_SET_HATCHES)]
         ax.bar(x, acc, width=width * 0.95, yerr=np.nan_to_num(np.clip(err, 0, None)),
                color=[color(v) for v in protocols], alpha=1.0 if k == 0 else 0.6, edgecolor="black", lw=0.5,
-               hatch=ITEM_SET_HATCHES[k % len(ITEM_SET_HATCHES)], label=f"{name} (n = {int(part['n_items'].max())})")
-    ax.axhline(0.5, color="black", lw=0.8, ls=":", label="chance")
+               hatch=hatch)
+        handles.append(Patch(facecolor="white", edgecolor="black", hatch=hatch,
+                             label=f"{name} (n = {int(part['n_items'].max())})"))
+    ax.axhline(0.5, color="black", lw=0.8, ls=":")
     ax.set_xticks(np.arange(len(protocols)), protocols)
     ax.set_ylim(0.3, 1.0)
-    ax.set_ylabel("weak judge accuracy (test)")
-    ax.legend(fontsize=7, loc="upper left")
+    ax.set_ylabel("weak judge accuracy (test); dotted: chance")
+    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return finish_axes(fig, ax, title)
 
 
