@@ -219,7 +219,7 @@ def save_debate_item_sets(table: pd.DataFrame, comparisons: pd.DataFrame, study:
                  replace_on=["task", "comparison", "item_set"], seeds=cfg.seeds)
     label = f"{cfg.task} · preset {cfg.preset} · seeds {cfg.seeds} · judge {study.setup.weak.name} · our numbers"
     fig = figures.protocol_item_sets(table, title=label)
-    save_figure(fig, "debate_item_sets", preset=cfg.preset, seeds=cfg.seeds, tables=["debate_item_sets"])
+    save_figure(fig, f"debate_item_sets_{cfg.task}", preset=cfg.preset, seeds=cfg.seeds, tables=["debate_item_sets"])
     return fig
 
 
@@ -245,7 +245,8 @@ def save_debate_best_response(table: pd.DataFrame, comparisons: pd.DataFrame, cf
                      replace_on=["task", "comparison", "round", "judge"], seeds=cfg.seeds)
     label = f"{cfg.task} · preset {cfg.preset} · seeds {cfg.seeds} · judge {setup.weak.name} · our numbers"
     fig = figures.best_response_rounds(table, title=label)
-    save_figure(fig, "debate_best_response", preset=cfg.preset, seeds=cfg.seeds, tables=["debate_best_response"])
+    save_figure(fig, f"debate_best_response_{cfg.task}", preset=cfg.preset, seeds=cfg.seeds,
+                tables=["debate_best_response"])
     return fig
 
 
@@ -257,7 +258,8 @@ def save_debate(table: pd.DataFrame, comparisons: pd.DataFrame, study: DebateStu
                      seeds=cfg.seeds)
     label = f"{cfg.task} · preset {cfg.preset} · seeds {cfg.seeds} · judge {study.setup.weak.name} · our numbers"
     fig = figures.protocol_accuracy(table, title=label)
-    save_figure(fig, "debate_protocols", preset=cfg.preset, seeds=cfg.seeds, tables=["table2_framework"],
+    # one figure per task: the tables merge by task, and a second task's run must not replace the first's figure
+    save_figure(fig, f"debate_protocols_{cfg.task}", preset=cfg.preset, seeds=cfg.seeds, tables=["table2_framework"],
                 wall_time_s=wall_time_s)
     return fig
 

@@ -62,10 +62,10 @@ NOTEBOOKS: tuple[Notebook, ...] = (
     # 06 debates with the embeddings and judges 05 builds; 07's jury trains on 06's transcripts;
     # all three add rows to the framework tables, which keep the notebooks' order
     Notebook("06_debate", "Debate D: does a weak judge decide better with strong debaters quoting evidence?",
-             DebateParams, ("tables/table2_framework", "tables/table2_comparisons", "figures/debate_protocols",
+             DebateParams, ("tables/table2_framework", "tables/table2_comparisons", "figures/debate_protocols_<task>",
                             "tables/debate_item_sets (tasks with plain and misleading items)",
-                            "figures/debate_item_sets", "tables/debate_best_response (best_response_rounds > 0)",
-                            "figures/debate_best_response"),
+                            "figures/debate_item_sets_<task>", "tables/debate_best_response (best_response_rounds > 0)",
+                            "figures/debate_best_response_<task>"),
              after=("05_facilitation",)),
     Notebook("07_alignment", "Alignment Ψ: debate-trained judges as the strong model's supervisor",
              AlignmentParams, ("tables/table2_framework", "tables/table2_comparisons", "tables/runs_framework",
