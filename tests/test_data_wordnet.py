@@ -303,3 +303,15 @@ def test_pools_are_identical_in_a_fresh_process_with_another_hash_seed():
     here = "|".join(list(wordnet_tasks.build_hypernym_qa(lex, per_label=300)["id"])
                     + list(wordnet_tasks.build_debate_wordnet(lex, size=100)["passage"]))
     assert result.stdout.strip() == hashlib.sha256(here.encode()).hexdigest()
+
+
+def test_the_misleading_variant_keeps_the_shared_corpus_and_its_tiny_rungs_read_their_own():
+    from w2s_lib.data.corpus import corpus_tasks
+    from w2s_lib.debate.experiment import debate_setup
+    from w2s_lib.pipeline import corpus_for
+
+    assert "debate_wordnet" in corpus_tasks() and "debate_wordnet_misleading" not in corpus_tasks()
+    assert corpus_for("debate_wordnet") == "english"
+    assert corpus_for("debate_wordnet_misleading") == "english+debate_wordnet_misleading"
+    with pytest.raises(ValueError, match="tiny rungs .*'tiny-xs'.* may have read its test items"):
+        debate_setup("debate_wordnet_misleading", "micro", "micro")

@@ -34,9 +34,12 @@ FITTED_PROBE = "_probe"  # where fit_and_label hands back a view probe, to be st
 
 
 def corpus_for(task: str) -> str:
-    """Which pretraining corpus a task's tiny rungs read: chess notation or English."""
+    """Which pretraining corpus a task's tiny rungs read: chess notation or English — for a task
+    with a corpus of its own (``separate_corpus``), English that also avoids its test pool."""
     spec = get_task(task)
-    return "chess" if spec.domain == "chess" or "chess" in spec.name else "english"
+    if spec.domain == "chess" or "chess" in spec.name:
+        return "chess"
+    return f"english+{task}" if spec.separate_corpus else "english"
 
 
 # ----------------------------------------------------------------------------- task data

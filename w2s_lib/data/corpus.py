@@ -135,14 +135,15 @@ def corpus_tasks() -> list[str]:
     """
     return [spec.name for spec in all_tasks()
             if spec.scope == "micro" and spec.domain not in SKIPPED_DOMAINS
-            and "chess" not in spec.name]
+            and "chess" not in spec.name and not spec.separate_corpus]
 
 
 @functools.cache
-def test_unit_matcher(exclude_evidence: bool = False) -> LeakMatcher:
-    """A matcher over the units of every test-pool row of :func:`corpus_tasks`."""
+def test_unit_matcher(exclude_evidence: bool = False, also_avoid: tuple[str, ...] = ()) -> LeakMatcher:
+    """A matcher over the units of every test-pool row of :func:`corpus_tasks` (and of the tasks
+    ``also_avoid`` names: those with a corpus of their own, ``TaskSpec.separate_corpus``)."""
     matcher = LeakMatcher()
-    for task in corpus_tasks():
+    for task in corpus_tasks() + [t for t in also_avoid if t not in corpus_tasks()]:
         pool = load_pool(task)
         test_rows = pool[test_pool_mask(task, pool["id"])]
         columns = text_columns(get_task(task).kind, pool.columns, exclude_evidence)
@@ -187,12 +188,13 @@ def vader_documents(path: Path = VADER_SNIPPETS, matcher: LeakMatcher | None = N
     return [t for t in texts if t and (matcher is None or matcher.find(t) is None)]
 
 
-def english_corpus(exclude_evidence: bool = False) -> list[str]:
+def english_corpus(exclude_evidence: bool = False, also_avoid: tuple[str, ...] = ()) -> list[str]:
     """Deterministic English documents for pretraining, with no text of any test pool.
 
-    ``exclude_evidence=True`` also drops the definitions behind ``hypernym_qa`` test answers.
+    ``exclude_evidence=True`` also drops the definitions behind ``hypernym_qa`` test answers;
+    ``also_avoid`` names tasks with a corpus of their own whose test pools it avoids too.
     """
-    matcher = test_unit_matcher(exclude_evidence)
+    matcher = test_unit_matcher(exclude_evidence, tuple(also_avoid))
     return wordnet_documents(matcher) + vader_documents(matcher=matcher)
 
 

@@ -57,6 +57,10 @@ class TaskSpec:
     stamp: Callable[[], object] | None = field(default=None, repr=False, compare=False)
     caps: tuple = ()  # (preset, SplitSizes) pairs that replace the preset's split caps for this task
     label_texts: tuple = ()  # what label 0 and label 1 mean, in words (zero-shot teachers read them)
+    # True: the shared English pretraining corpus does not avoid this task's test pool (so adding the
+    # task leaves the committed tiny rungs valid); tiny rungs used on it read a corpus of their own
+    # that does (pipeline.corpus_for: "english+<task>", pretrained when first needed)
+    separate_corpus: bool = False
 
     def __post_init__(self) -> None:
         if not self.origin:

@@ -710,6 +710,7 @@ register_task(TaskSpec(
 register_task(TaskSpec(
     name="debate_wordnet_misleading", domain="debate", kind="debate", source=SOURCE, license=LICENSE,
     load=_loader(build_debate_wordnet_misleading), scope="micro", caps=(("micro", DEBATE_MICRO_CAPS),),
+    separate_corpus=True,  # a variant of debate_wordnet read by MiniLM rungs; the committed tiny rungs stay valid
     description="debate_wordnet with X's domain in the question; two thirds of the items add a true "
                 "sentence that supports the distractor on a surface reading (another sense of X's word, "
                 "a compound containing it, or a negation); item_set says plain or misleading."))

@@ -151,7 +151,14 @@ def debate_setup(task: str, preset: str, ladder: str, judge: str = "pair", judge
     from .judges import LMJudge
     from .trained_judges import PAIR_PARTS, PairJudge, TextJudge
 
+    from ..data.registry import get_task
+
     rungs = get_ladder(ladder)
+    tiny = [r.name for r in rungs if r.family == "tiny_gpt2"]
+    if tiny and get_task(task).separate_corpus:  # debate units read the shared corpus's tiny rungs
+        raise ValueError(f"task {task!r} is not kept out of the shared pretraining corpus (it has a corpus of its "
+                         f"own), so the tiny rungs {tiny} may have read its test items; debate it with MiniLM or hub "
+                         "rungs, e.g. ladder 'micro-debate'")
     by_name = {r.name: r for r in rungs}
     weak = by_name[judge_rung] if judge_rung else rungs[-2]
     # the working pool and test set, then (when choosing on dev) the dev set, embedded apart

@@ -34,11 +34,12 @@ WEIGHTS_FILE = "model.safetensors"
 
 @functools.cache
 def corpus_documents(corpus: str) -> tuple[str, ...]:
-    """The pretraining documents of a corpus (built from committed data, test pools excluded)."""
-    if corpus == "english":
+    """The pretraining documents of a corpus (built from committed data, test pools excluded);
+    ``english+<task>`` also avoids the test pool of a task with a corpus of its own."""
+    if corpus == "english" or corpus.startswith("english+"):
         from ..data.corpus import english_corpus
 
-        return tuple(english_corpus())
+        return tuple(english_corpus(also_avoid=tuple(corpus.split("+")[1:])))
     if corpus == "chess":
         from ..data.chess_tasks import chess_corpus
 
@@ -58,7 +59,7 @@ def corpus_fingerprint(corpus: str) -> str:
 def tokenizer_spec(corpus: str) -> ArtifactSpec:
     return ArtifactSpec("tokenizer", TOKENIZER_VERSION,
                         {"corpus": corpus, "corpus_sha": corpus_fingerprint(corpus),
-                         "vocab_size": VOCAB_SIZE[corpus]})
+                         "vocab_size": VOCAB_SIZE[corpus.split("+")[0]]})
 
 
 def token_blocks_spec(corpus: str) -> ArtifactSpec:
@@ -78,7 +79,7 @@ def tokenizer_artifact(corpus: str, store: ArtifactStore | None = None):
         tok = Tokenizer(models.BPE())
         tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
         tok.decoder = decoders.ByteLevel()
-        trainer = trainers.BpeTrainer(vocab_size=VOCAB_SIZE[corpus], show_progress=False,
+        trainer = trainers.BpeTrainer(vocab_size=VOCAB_SIZE[corpus.split("+")[0]], show_progress=False,
                                       special_tokens=list(SPECIAL_TOKENS.values()),
                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
         tok.train_from_iterator(corpus_documents(corpus), trainer=trainer)
