@@ -127,3 +127,24 @@ def test_a_pair_judge_reads_quotes_that_are_not_whole_sentences():
     judge = PairJudge(units, seed=0).fit(records)
     assert np.isfinite(judge.predict(records)).all() and set(partial) <= set(units.row)
     assert units.key() == key, "the table's key is that of the items' units"
+
+
+def test_the_generation_table_reports_parse_rate_verified_quotes_accuracy_and_time():
+    from w2s_lib.debate.experiment import ProtocolRun
+    from w2s_lib.tables import generation_table, protocol_table
+
+    items = items_from_frame(load_pool("debate_wordnet").head(6))
+    debater = GenerativeDebater("gpt2", template="debater_base")
+    debater._lm = CopiesAfterTheQuoteTag(lambda p: p.split("Passage:\n")[2].split("\n")[0][4:])  # sentence (1)
+    records = transcripts(items, debater, Protocol("debate", rounds=1), seed=0)
+    judged = [{**r, "p_answer": [0.7, 0.3]} for r in records]
+    blind = transcripts(items, debater, Protocol("blind"), seed=0)
+    runs = [ProtocolRun("debate", 0, judged, wall_s=12.0),
+            ProtocolRun("blind", 0, [{**r, "p_answer": [0.5, 0.5]} for r in blind], wall_s=0.1)]
+    table = protocol_table(runs)
+    assert "seconds_per_item" not in table, "a measurement stays out of table 2"
+    out = generation_table(runs, table).set_index("variant")
+    assert list(out.index) == ["debate"], "only protocols whose debaters wrote something"
+    row = out.loc["debate"]
+    assert row["turns_with_quote"] == 1.0 and row["quotes_verified"] == 1.0 and row["seconds_per_item"] == 2.0
+    assert row["acc"] == table.set_index("variant").loc["debate", "acc"]

@@ -197,6 +197,15 @@ def debate_protocols(cfg, setup: DebateSetup, protocols: list[Protocol]
     return study, table, tables.protocol_comparisons(runs).assign(task=cfg.task)
 
 
+def debate_generation(cfg, study: DebateStudy, table: pd.DataFrame) -> pd.DataFrame:
+    """For a debater that writes text (not ``extractive``): parse rate, verified quotes, the judge's
+    accuracy and the seconds per test item, per protocol; saved as ``tables/debate_generation``."""
+    out = tables.generation_table(study.runs, table).assign(task=cfg.task, debater=cfg.debater,
+                                                            template=cfg.debater_template)
+    update_table(out, "debate_generation", preset=cfg.preset, replace_on=["task", "variant"], seeds=cfg.seeds)
+    return out
+
+
 def debate_item_sets(cfg, study: DebateStudy) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every protocol on each set of items of a task that marks them (``item_set``: plain or
     misleading, as in debate_wordnet_misleading), and the protocols against each other within each

@@ -257,7 +257,7 @@ def protocol_table(runs: Sequence[ProtocolRun], level: float = 0.95) -> pd.DataF
         for column in ("acc_correct_first", "acc_correct_second", "order_effect", "correct_spoke_first",
                        "acc_correct_spoke_first", "acc_correct_spoke_second", "speaking_order_effect",
                        "gold_quoted_by_correct",
-                       "gold_quoted_by_wrong", "quotes_verified", "turns_with_quote", "seconds_per_item", "n_items"):
+                       "gold_quoted_by_wrong", "quotes_verified", "turns_with_quote", "n_items"):
             if column in group:
                 row[column] = float(group[column].mean())
         opened = correct_opened(next(r for r in runs if r.protocol == name).records)
@@ -265,6 +265,25 @@ def protocol_table(runs: Sequence[ProtocolRun], level: float = 0.95) -> pd.DataF
             row.update(_speaking_order_interval(scores[name], opened, row["speaking_order_effect"], level))
         row["ci_over"] = "test items × seeds"
         rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def generation_table(runs: Sequence[ProtocolRun], table: pd.DataFrame) -> pd.DataFrame:
+    """What a debater that writes text did, per protocol with debaters: how many turns held a quote
+    (the parse rate), how many quotes were verified, the judge's accuracy (from ``table``, the
+    protocols' rows) and the seconds per test item this run took here (its share of A's transcripts
+    and the judge included: a measurement, so it lives in this table, not in table 2)."""
+    rows = []
+    acc = table.set_index("variant")
+    for name in dict.fromkeys(r.protocol for r in runs):
+        mine = [r for r in runs if r.protocol == name]
+        if not any(t for r in mine for rec in r.records for t in rec["turns"]):
+            continue
+        row = acc.loc[name]
+        rows.append({"variant": name, "n_seeds": len(mine), "turns_with_quote": row.get("turns_with_quote"),
+                     "quotes_verified": row.get("quotes_verified"), "acc": row["acc"], "acc_ci_low": row["acc_ci_low"],
+                     "acc_ci_high": row["acc_ci_high"],
+                     "seconds_per_item": float(np.mean([r.seconds_per_item() for r in mine]))})
     return pd.DataFrame(rows)
 
 
