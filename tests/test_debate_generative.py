@@ -139,8 +139,11 @@ def test_the_generation_table_reports_parse_rate_verified_quotes_accuracy_and_ti
     records = transcripts(items, debater, Protocol("debate", rounds=1), seed=0)
     judged = [{**r, "p_answer": [0.7, 0.3]} for r in records]
     blind = transcripts(items, debater, Protocol("blind"), seed=0)
-    runs = [ProtocolRun("debate", 0, judged, wall_s=12.0),
-            ProtocolRun("blind", 0, [{**r, "p_answer": [0.5, 0.5]} for r in blind], wall_s=0.1)]
+    runs = [ProtocolRun("debate", 0, judged, writing_s=12.0),
+            ProtocolRun("blind", 0, [{**r, "p_answer": [0.5, 0.5]} for r in blind], writing_s=0.0)]
+    from w2s_lib.debate.transcripts import writing_seconds
+
+    assert writing_seconds(items, debater, Protocol("debate", rounds=1), 0) > 0, "recorded when built"
     table = protocol_table(runs)
     assert "seconds_per_item" not in table, "a measurement stays out of table 2"
     out = generation_table(runs, table).set_index("variant")

@@ -271,8 +271,9 @@ def protocol_table(runs: Sequence[ProtocolRun], level: float = 0.95) -> pd.DataF
 def generation_table(runs: Sequence[ProtocolRun], table: pd.DataFrame) -> pd.DataFrame:
     """What a debater that writes text did, per protocol with debaters: how many turns held a quote
     (the parse rate), how many quotes were verified, the judge's accuracy (from ``table``, the
-    protocols' rows) and the seconds per test item this run took here (its share of A's transcripts
-    and the judge included: a measurement, so it lives in this table, not in table 2)."""
+    protocols' rows) and the debaters' writing time per test item (A's transcripts included, as
+    recorded when the transcripts were built: a measurement, so it lives in this table, not in
+    table 2)."""
     rows = []
     acc = table.set_index("variant")
     for name in dict.fromkeys(r.protocol for r in runs):

@@ -114,15 +114,16 @@ class ProtocolRun:
     protocol: str
     seed: int
     records: list[dict]
-    wall_s: float = float("nan")  # seconds this run took here (transcripts and judge; from the store: less)
+    writing_s: float = float("nan")  # seconds the debaters took to write A's and test's transcripts, when built
 
     def summary(self) -> dict:
         return {"protocol": self.protocol, "seed": self.seed, **summarize(self.records)}
 
     def seconds_per_item(self) -> float:
-        """This run's wall time over its test items (a measurement, never part of a results table
-        that must come out the same on every run)."""
-        return self.wall_s / max(len({r["id"] for r in self.records}), 1)
+        """The debaters' writing time (A's transcripts and test's, as recorded when they were built)
+        over the test items: a measurement, never part of a results table that must come out the
+        same on every run."""
+        return self.writing_s / max(len({r["id"] for r in self.records}), 1)
 
 
 # ----------------------------------------------------------------------------- a task's protocols
@@ -202,13 +203,14 @@ def run_protocols(task: str, preset: str, seeds: Sequence[int], protocols: Seque
                   setup: DebateSetup, store: ArtifactStore | None = None, max_items: int = 0) -> list[ProtocolRun]:
     """Every protocol and seed: a judge trained on A's transcripts, D on the fixed test set
     (at most ``max_items`` of each, when above 0)."""
-    import time
+    from .transcripts import writing_seconds
 
     runs = []
     jobs = [(seed, p) for seed in seeds for p in protocols]
     for seed, protocol in progress(jobs, desc="protocols x seeds", leave=True):
         train, test = debate_splits(task, preset, seed, setup, max_items)
-        started = time.perf_counter()
         records = judged_test(train, test, setup.debater, setup.make_judge, protocol, seed, store)
-        runs.append(ProtocolRun(protocol.name, seed, records, time.perf_counter() - started))
+        writing = (sum(writing_seconds(part, setup.debater, protocol, seed, store) for part in (train, test))
+                   if protocol.has_debaters else 0.0)
+        runs.append(ProtocolRun(protocol.name, seed, records, writing))
     return runs

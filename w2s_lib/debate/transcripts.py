@@ -77,6 +77,28 @@ def _check(record: dict):
     return QuoteCheck(**record)
 
 
+def _shard_spec(part: Sequence[DebateItem], debater, protocol: Protocol, seed: int) -> ArtifactSpec:
+    return ArtifactSpec("debate_transcripts", TRANSCRIPTS_VERSION,
+                        {"protocol": protocol.key(), "debater": debater.key() if protocol.has_debaters else None,
+                         "items": items_fingerprint(part), "n": len(part)},
+                        # a seed changes transcripts only through the consultant's side or sampling
+                        seed=seed if protocol.name == "consultancy" or (
+                            protocol.has_debaters and getattr(debater, "stochastic", False)) else None)
+
+
+def writing_seconds(items: Sequence[DebateItem], debater, protocol: Protocol, seed: int,
+                    store: ArtifactStore | None = None, shard: int = SHARD) -> float:
+    """How long the stored transcripts of ``items`` took to write when they were built (the shards'
+    recorded build times): the debaters' cost, the same however often the run is repeated."""
+    store = store or default_store()
+    debater = protocol.debater_for(debater)
+    total = 0.0
+    for start in range(0, len(items), shard):
+        art = store.get(_shard_spec(list(items[start: start + shard]), debater, protocol, seed))
+        total += float((art.manifest.get("provenance") or {}).get("wall_time_s", float("nan"))) if art else float("nan")
+    return total
+
+
 def transcripts(items: Sequence[DebateItem], debater, protocol: Protocol, seed: int,
                 store: ArtifactStore | None = None, shard: int = SHARD) -> list[dict]:
     """Records for every item in both orders, read from the store or produced shard by shard."""
@@ -86,12 +108,7 @@ def transcripts(items: Sequence[DebateItem], debater, protocol: Protocol, seed: 
     starts = range(0, len(items), shard)
     for start in progress(starts, desc=f"{protocol.name} transcripts", disable=len(starts) < 2):
         part = list(items[start: start + shard])
-        spec = ArtifactSpec("debate_transcripts", TRANSCRIPTS_VERSION,
-                            {"protocol": protocol.key(), "debater": debater.key() if protocol.has_debaters else None,
-                             "items": items_fingerprint(part), "n": len(part)},
-                            # a seed changes transcripts only through the consultant's side or sampling
-                            seed=seed if protocol.name == "consultancy" or (
-                                protocol.has_debaters and getattr(debater, "stochastic", False)) else None)
+        spec = _shard_spec(part, debater, protocol, seed)
 
         def build(tmp: Path, part=part) -> dict:
             rows = [r for entry in _debate_shard(part, debater, protocol, seed) for r in _records(entry, protocol)]
