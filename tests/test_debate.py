@@ -439,3 +439,17 @@ def test_the_viewer_shows_who_opened_the_judges_belief_each_round_and_filters_by
         filtered_ids(judged, "judge unsure")
     viewer = debate_viewer({i.id: i for i in items}, {"debate": judged})
     assert "item(s)" in viewer.children[1].children[2].value
+
+
+def test_a_long_passage_is_searched_greedily_and_still_gains_on_every_step(monkeypatch):
+    from w2s_lib.debate import best_response
+
+    items = items_from_frame(load_pool("debate_wordnet_misleading").head(60))
+    _, judge = _trained_pair_judge(items)
+    monkeypatch.setattr(best_response, "EXHAUSTIVE_SUBSETS", 3)  # every passage counts as long
+    debater = best_response.BestResponseDebater(judge, rounds=2)
+    for item in items[:4]:
+        plan = debater.plan(item, 0, k=1)
+        assert 1 <= len(plan) <= 2 and len(set(plan)) == len(plan)
+        alone = max(debater.side_score(item, 0, (i,)) for i in range(len(item.sentences)))
+        assert debater.side_score(item, 0, tuple(sorted(plan))) >= alone

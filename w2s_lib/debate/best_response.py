@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from itertools import combinations
+from math import comb
 from typing import Sequence
 
 import numpy as np
@@ -36,6 +37,9 @@ def _weights_digest(judge) -> str:
     return h.hexdigest()[:16]
 
 
+EXHAUSTIVE_SUBSETS = 5_000  # above this many candidate sets a passage is searched greedily
+
+
 class BestResponseDebater(Debater):
     """Quotes the sentences that maximise a trained pair judge's score for its answer (see the
     module docstring); the best set is revealed best sentence first, ``k`` a round."""
@@ -48,7 +52,7 @@ class BestResponseDebater(Debater):
 
     def key(self) -> dict:
         return {"kind": "best_response", "judge": self.judge.key(), "judge_weights": _weights_digest(self.judge),
-                "rounds": self.rounds, **({"name": self.name} if self.name else {})}
+                "rounds": self.rounds, "exhaustive_up_to": EXHAUSTIVE_SUBSETS, **({"name": self.name} if self.name else {})}
 
     def side_score(self, item: DebateItem, answer: int, sentences: Sequence[int]) -> float:
         """The judge's score r(side) for ``answer`` when its side has quoted ``sentences``."""
@@ -58,17 +62,34 @@ class BestResponseDebater(Debater):
         return float(judge.probe.outputs(feats[None, :])[0, 0])
 
     def plan(self, item: DebateItem, answer: int, k: int) -> list[int]:
-        """The best set of at most ``rounds × k`` sentences for ``answer``, best single one first."""
+        """The best set of at most ``rounds × k`` sentences for ``answer``, best single one first:
+        exhaustive while the passage has at most :data:`EXHAUSTIVE_SUBSETS` such sets (every
+        ``micro`` item), else greedy (add the sentence that raises the score most, while one does)."""
         key = (item.id, answer, k)
         if key not in self._plans:
             n = len(item.sentences)
             budget = min(n, self.rounds * k)
-            subsets = [s for size in range(1, budget + 1) for s in combinations(range(n), size)]
-            scores = [self.side_score(item, answer, s) for s in subsets]
-            best = subsets[int(np.argmax(scores))]  # ties: the first (smallest, lowest indices)
+            if sum(comb(n, size) for size in range(1, budget + 1)) <= EXHAUSTIVE_SUBSETS:
+                subsets = [s for size in range(1, budget + 1) for s in combinations(range(n), size)]
+                scores = [self.side_score(item, answer, s) for s in subsets]
+                best = subsets[int(np.argmax(scores))]  # ties: the first (smallest, lowest indices)
+            else:
+                best = self._greedy(item, answer, budget)
             alone = {i: self.side_score(item, answer, (i,)) for i in best}
             self._plans[key] = sorted(best, key=lambda i: (-alone[i], i))
         return self._plans[key]
+
+    def _greedy(self, item: DebateItem, answer: int, budget: int) -> tuple[int, ...]:
+        chosen: tuple[int, ...] = ()
+        score = -np.inf
+        while len(chosen) < budget:
+            options = [(self.side_score(item, answer, tuple(sorted(chosen + (i,)))), i)
+                       for i in range(len(item.sentences)) if i not in chosen]
+            best_score, best = max(options, key=lambda o: (o[0], -o[1]))
+            if best_score <= score:
+                break
+            chosen, score = tuple(sorted(chosen + (best,))), best_score
+        return chosen
 
     def argue(self, items, answers, histories, k, round_):
         out = []
