@@ -23,6 +23,26 @@ def readme_examples() -> dict[str, str]:
     return dict(found)
 
 
+class ReadmeCommands:
+    """A README command block run as written with ``tasks`` on the task path: its first line (a
+    listing) at once, its second (a papermill run) by :meth:`papermill`, the executed copy
+    going to ``executed`` instead of the README's build folder."""
+
+    def __init__(self, block: str, tasks, executed):
+        self.env = {**os.environ, "W2S_TASK_PATH": str(tasks)}  # the README's tasks/ folder, elsewhere
+        self.env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + self.env.get("PATH", "")
+        self.lines = [ln for ln in block.splitlines() if ln.strip()]
+        self.executed = executed
+        self.listed = subprocess.run(self.lines[0], shell=True, cwd=REPO_ROOT, env=self.env, capture_output=True,
+                                     text=True, timeout=300)
+
+    def papermill(self, notebook: str) -> subprocess.CompletedProcess:
+        command = shlex.split(self.lines[1])
+        assert command[:2] == ["papermill", notebook]
+        command[2] = str(self.executed)
+        return subprocess.run(command, cwd=REPO_ROOT, env=self.env, capture_output=True, text=True, timeout=900)
+
+
 @pytest.mark.slow
 def test_the_add_a_task_example_runs_the_w2s_notebook_through_papermill_alone(tmp_path):
     examples = readme_examples()
@@ -35,18 +55,10 @@ def test_the_add_a_task_example_runs_the_w2s_notebook_through_papermill_alone(tm
     pd.DataFrame({"review": pool["text"], "sentiment": pool["label"].map({0: "negative", 1: "positive"})}) \
         .to_csv(tasks / "my_reviews.csv", index=False)
 
-    env = {**os.environ, "W2S_TASK_PATH": str(tasks)}  # the README's tasks/ folder, elsewhere
-    bindir = os.path.dirname(sys.executable)
-    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
-    lines = [ln for ln in examples["command"].splitlines() if ln.strip()]
-    listed = subprocess.run(lines[0], shell=True, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                            timeout=300)
-    assert "my_reviews" in listed.stdout, listed.stderr
+    run = ReadmeCommands(examples["command"], tasks, tmp_path / "my_reviews.ipynb")
+    assert "my_reviews" in run.listed.stdout, run.listed.stderr
 
-    command = shlex.split(lines[1])
-    assert command[:2] == ["papermill", "notebooks/02_nlp_w2s.ipynb"]
-    command[2] = str(tmp_path / "my_reviews.ipynb")  # the executed copy goes to the test's folder
-    ran = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
+    ran = run.papermill("notebooks/02_nlp_w2s.ipynb")
     assert ran.returncode == 0, ran.stderr[-3000:]
     executed = nbformat.read(tmp_path / "my_reviews.ipynb", as_version=4)
     outputs = "".join(str(o) for c in executed.cells if c.cell_type == "code" for o in c.outputs)
@@ -77,17 +89,11 @@ def test_the_debate_card_example_runs_the_debate_notebook_through_papermill_alon
     # a params file in the task folder is skipped, not read as a broken card
     (tasks / "my_run.yaml").write_text("preset: micro\nnotebooks:\n  06_debate:\n    task: my_debates\n")
 
-    env = {**os.environ, "W2S_TASK_PATH": str(tasks)}
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    lines = [ln for ln in examples["debate-command"].splitlines() if ln.strip()]
-    listed = subprocess.run(lines[0], shell=True, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert "my_debates" in listed.stdout and "Traceback" not in listed.stderr, listed.stderr
-    assert "my_run.yaml" in listed.stderr and "skipped" in listed.stderr
+    run = ReadmeCommands(examples["debate-command"], tasks, tmp_path / "my_debates.ipynb")
+    assert "my_debates" in run.listed.stdout and "Traceback" not in run.listed.stderr, run.listed.stderr
+    assert "my_run.yaml" in run.listed.stderr and "skipped" in run.listed.stderr
 
-    command = shlex.split(lines[1])
-    assert command[:2] == ["papermill", "notebooks/06_debate.ipynb"]
-    command[2] = str(tmp_path / "my_debates.ipynb")
-    ran = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
+    ran = run.papermill("notebooks/06_debate.ipynb")
     assert ran.returncode == 0, ran.stderr[-3000:]
     table = pd.read_csv(os.environ["W2S_RESULTS"] + "/smoke/tables/table2_framework.csv")
     assert set(table["task"]) == {"my_debates"} and {"debate", "blind"} <= set(table["variant"])

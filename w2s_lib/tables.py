@@ -20,7 +20,7 @@ from . import metrics
 from .alignment import ERROR_TYPES
 from .analyses.imitation import REQUIRED
 from .analyses.saliency import MODEL_STATES
-from .debate.experiment import ProtocolRun, record_score
+from .debate.experiment import ProtocolRun, item_scores
 from .debate.transcripts import quoted_sentences
 from .models.pretrain import pretrained_artifact
 
@@ -239,8 +239,7 @@ def protocol_item_scores(runs: Sequence[ProtocolRun]) -> dict[str, np.ndarray]:
     averaged (1 right, 0 wrong, ½ on a tie), items in id order, seeds in order."""
     out: dict[str, list[np.ndarray]] = {}
     for run in sorted(runs, key=lambda r: r.seed):
-        frame = pd.DataFrame({"id": [r["id"] for r in run.records], "score": [record_score(r) for r in run.records]})
-        out.setdefault(run.protocol, []).append(frame.groupby("id")["score"].mean().sort_index().to_numpy())
+        out.setdefault(run.protocol, []).append(item_scores(run.records))
     return {name: np.stack(scores) for name, scores in out.items()}
 
 

@@ -107,14 +107,10 @@ def best_response_rounds(setup, task: str, preset: str, seeds: Sequence[int], pr
     with the accuracy and evidence statistics of :func:`~w2s_lib.debate.experiment.summarize`, and
     the per-item scores (both orders averaged, items in id order) of each row, for intervals."""
     from ..progress import progress
-    from .experiment import debate_splits, record_score, summarize
+    from .experiment import debate_splits, item_scores, summarize
     from .transcripts import transcripts
 
-    def scored(records):
-        frame = pd.DataFrame({"id": [r["id"] for r in records], "score": [record_score(r) for r in records]})
-        return frame.groupby("id")["score"].mean().sort_index().to_numpy()
-
-    rows, item_scores = [], {}
+    rows, scores = [], {}
     jobs = [(seed, p) for seed in seeds for p in protocols]
     for seed, protocol in progress(jobs, desc="best-response rounds", leave=True):
         if protocol.name not in ("debate", "consultancy"):
@@ -138,5 +134,5 @@ def best_response_rounds(setup, task: str, preset: str, seeds: Sequence[int], pr
                 rows.append({"protocol": protocol.name, "seed": seed, "round": round_, "judge": which,
                              "debaters": "extractive" if round_ == 0 else f"best response to judge {round_ - 1}",
                              **{k: v for k, v in summary.items() if isinstance(v, (int, float))}})
-                item_scores[(protocol.name, seed, round_, which)] = scored(judged)
-    return pd.DataFrame(rows), item_scores
+                scores[(protocol.name, seed, round_, which)] = item_scores(judged)
+    return pd.DataFrame(rows), scores

@@ -167,8 +167,8 @@ class GenerativeDebater(Debater):
     models with a chat template get the prompt as a user message. A template may end with a
     *prefill* after a line ``----`` (``templates/debater_base.txt``): it is appended to the prompt
     and begins the argument, so a base model continues an argument already under way (``For "X",
-    the debater quotes: <quote>``) and stops at ``stop`` (``</quote>``, a new line, or the start of
-    the template's next example line). Greedy unless
+    the debater quotes: <quote>``) and stops at ``stop`` (``</quote>``, a new line, or the prefill's
+    opening words, where the model would start the next example). Greedy unless
     ``temperature`` > 0 (then seeded and marked stochastic).
     """
 
@@ -177,7 +177,10 @@ class GenerativeDebater(Debater):
         self.source, self.template_name = source, template
         self.template = load_template(template)
         self.prompt_template, _, self.prefill_template = self.template.partition(PREFILL_MARK)
-        self.stop = tuple(stop) if stop is not None else (("</quote>", "\n", 'For "') if self.prefill_template else ())
+        # a base model stops at the closing tag, a new line, or where the prefill's next example would begin
+        opening = self.prefill_template.split("{", 1)[0]
+        self.stop = tuple(stop) if stop is not None else (
+            tuple(s for s in ("</quote>", "\n", opening) if s) if self.prefill_template else ())
         self.max_new_tokens, self.temperature, self.seed, self.batch_size = max_new_tokens, temperature, seed, batch_size
         self.stochastic = temperature > 0
         self._lm = None

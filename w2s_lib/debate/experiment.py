@@ -77,6 +77,13 @@ def record_score(record: dict) -> float:
     return 1.0 if p_correct > 0.5 else 0.5 if p_correct == 0.5 else 0.0
 
 
+def item_scores(records: Sequence[dict]) -> np.ndarray:
+    """The judge's score on each item, both answer orders averaged (1 right, 0 wrong, ½ a tie),
+    items in id order: what every interval over test items resamples."""
+    frame = pd.DataFrame({"id": [r["id"] for r in records], "score": [record_score(r) for r in records]})
+    return frame.groupby("id")["score"].mean().sort_index().to_numpy()
+
+
 def summarize(records: Sequence[dict]) -> dict:
     """Accuracy over both orders, each answer order's accuracy and their difference (``order_effect``),
     where debaters spoke: the accuracy when the correct side spoke first and when it spoke second
@@ -147,6 +154,7 @@ def debate_setup(task: str, preset: str, ladder: str, judge: str = "pair", judge
     the rung below the strongest. ``judge``: ``pair`` (frozen features + probe), ``text``
     (finetuned on the transcript) or ``lm`` (zero-shot, the judge rung must be a causal LM).
     ``debater_template``: the prompt template a generative debater writes from."""
+    from ..data.registry import get_task
     from ..data.splits import sizes_for_preset, universe_parts
     from ..models.ladder import get_ladder
     from .debaters import ExtractiveDebater, GenerativeDebater
@@ -154,8 +162,6 @@ def debate_setup(task: str, preset: str, ladder: str, judge: str = "pair", judge
     from .items import items_from_frame
     from .judges import LMJudge
     from .trained_judges import PAIR_PARTS, PairJudge, TextJudge
-
-    from ..data.registry import get_task
 
     rungs = get_ladder(ladder)
     tiny = [r.name for r in rungs if r.family == "tiny_gpt2"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from typing import Mapping, Sequence
 
+from .experiment import record_score
 from .items import DebateItem
 
 SIDE_COLOURS = {"A": "#cfe3f7", "B": "#fbe1c6"}
@@ -27,8 +28,7 @@ def judge_right(record: dict) -> bool | None:
     """Whether the judge favoured the correct answer in this record (None before it judged, or on a tie)."""
     if "p_answer" not in record:
         return None
-    p_correct = record["p_answer"][record["correct"]]
-    return None if p_correct == 0.5 else p_correct > 0.5
+    return {1.0: True, 0.0: False}.get(record_score(record))
 
 
 def filtered_ids(records: Sequence[dict], which: str = "all items") -> list[str]:
