@@ -41,13 +41,21 @@ def _data(n: int):
     return pool["text"].tolist(), pool["label"].to_numpy().astype(np.float32)
 
 
-def _fresh_model(rung, corpus="english"):
+def _fresh_model(rung, corpus="english", activation=None):
+    """The rung as the library loads it; ``activation``: a tiny rung with another GELU (e.g. GPT-2's
+    unfused "gelu_new", what the library ran before the fused kernel) for comparison."""
     torch.manual_seed(0)
-    return BinaryClassifier(load_backbone(rung, corpus), rung.pooling)
+    backbone = load_backbone(rung, corpus)
+    if activation is not None:
+        from transformers.activations import ACT2FN
+
+        for block in backbone.h:
+            block.mlp.act = ACT2FN[activation]
+    return BinaryClassifier(backbone, rung.pooling)
 
 
-def engine_run(rung, tokenizer, texts, y, cfg) -> float:
-    model = _fresh_model(rung)
+def engine_run(rung, tokenizer, texts, y, cfg, activation=None) -> float:
+    model = _fresh_model(rung, activation=activation)
     start = time.perf_counter()
     train_classifier(model, tokenizer, texts, y, cfg)
     return len(texts) * cfg.epochs / (time.perf_counter() - start)
@@ -262,6 +270,11 @@ def main() -> None:
              "naive_per_example": naive_run(rung, tok, texts, y, cfg)}
     rates["engine_again"] = engine_run(rung, tok, texts, y, cfg)  # order effects: measure twice
     engine = (rates["engine"] + rates["engine_again"]) / 2
+    if rung.family == "tiny_gpt2":  # the fused GELU against GPT-2's chain of element-wise operations
+        rates["engine_unfused_gelu"] = engine_run(rung, tok, texts, y, cfg, activation="gelu_new")
+        results["fused_gelu_speedup"] = engine / rates["engine_unfused_gelu"]
+        print(f"engine with GPT-2's unfused GELU: {rates['engine_unfused_gelu']:.1f}/s "
+              f"(fused / unfused = {results['fused_gelu_speedup']:.2f}x)")
     results["comparison"] = {"rung": rung.name, "samples_per_s": rates,
                              "engine_vs_naive": engine / rates["naive_per_example"],
                              "engine_vs_hf_trainer": engine / rates["hf_trainer"]}

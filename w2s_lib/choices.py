@@ -28,6 +28,10 @@ The rules:
   between neighbouring rungs, averaged over tasks, so that every pair of the ladder is a real
   weak < strong pair.
 
+* the **headline pair** of each domain (:func:`headline_pairs`, in notebooks 02–04): a weak supervisor
+  at least 60 % right on dev (chess: 55 %) under a ceiling at least 5 points above it, the one whose
+  dev PGR interval starts highest.
+
 Ties go to the preset's setting. What is not searched is listed in :data:`NOT_SEARCHED` with the
 reason, and shown beside the table.
 """
@@ -380,3 +384,55 @@ def choose_on_dev(tasks: Sequence[str], ladder: str, seeds: Sequence[int], prese
         parts.append(debate_search(*debate[:2], seeds, preset, debate[2], store=store))
     table = pd.concat(parts, ignore_index=True)
     return table, picks(table)
+
+
+# ----------------------------------------------------------------------------- the headline pair of a domain
+
+HEADLINE_MIN_WEAK = {"chess": 0.55}   # the weak supervisor's dev accuracy at least this (others: the default)
+HEADLINE_MIN_WEAK_DEFAULT = 0.60
+HEADLINE_MIN_GAP = 0.05               # and its dev ceiling this far above it
+
+
+def headline_min_weak(domain: str) -> float:
+    return HEADLINE_MIN_WEAK.get(domain, HEADLINE_MIN_WEAK_DEFAULT)
+
+
+def headline_candidates(dev_table: pd.DataFrame) -> pd.DataFrame:
+    """Every baseline pair of the probe regime scored on dev, with whether it qualifies as a headline
+    pair: a weak supervisor clearly above chance (60 %; chess 55 %) and a ceiling at least 5 points
+    above it. ``dev_table``: table 1 rows of a grid run inside :func:`scored_on_dev`."""
+    rows = dev_table[(dev_table["method"] == "baseline") & dev_table["weak_size"].notna()]
+    if "regime" in rows.columns:
+        rows = rows[rows["regime"] == "probe"]
+    rows = rows.assign(min_weak=rows["domain"].map(headline_min_weak),
+                       gap=rows["ceiling_acc"] - rows["weak_acc"])
+    return rows.assign(qualifies=(rows["weak_acc"] >= rows["min_weak"]) & (rows["gap"] >= HEADLINE_MIN_GAP - 1e-9))
+
+
+def headline_pairs(dev_table: pd.DataFrame) -> pd.DataFrame:
+    """Per domain, the headline pair chosen on dev: among the qualifying pairs
+    (:func:`headline_candidates`), the one whose dev PGR interval has the highest lower end (the
+    pair most surely above 0; ties to the larger gap). A domain with none qualifying keeps a row
+    that says so (``task`` empty)."""
+    rows = headline_candidates(dev_table)
+    out = []
+    for domain, g in rows.groupby("domain", sort=False):
+        ok = g[g["qualifies"]].sort_values(["pgr_ci_low", "gap"], ascending=False, na_position="last")
+        if ok.empty:
+            out.append({"domain": domain, "task": "", "weak_model": "", "strong_model": "",
+                        "dev_weak_acc": np.nan, "dev_ceiling_acc": np.nan, "dev_pgr": np.nan, "dev_pgr_ci_low": np.nan,
+                        "rule": f"no pair with dev weak ≥ {headline_min_weak(domain):.0%} and gap ≥ 5 points"})
+            continue
+        best = ok.iloc[0]
+        out.append({"domain": domain, "task": best["task"], "weak_model": best["weak_model"],
+                    "strong_model": best["strong_model"], "dev_weak_acc": best["weak_acc"],
+                    "dev_ceiling_acc": best["ceiling_acc"], "dev_pgr": best["pgr"], "dev_pgr_ci_low": best["pgr_ci_low"],
+                    "rule": f"dev weak ≥ {headline_min_weak(domain):.0%}, gap ≥ 5 points; highest dev PGR lower bound "
+                            f"of {int(g['qualifies'].sum())} qualifying pair(s)"})
+    return pd.DataFrame(out)
+
+
+def dev_grid(tasks: Sequence[str], ladder: str, seeds: Sequence[int], preset: str, pairs: str = "all") -> pd.DataFrame:
+    """The baseline grid of a weak-to-strong notebook scored on dev (its models keyed apart)."""
+    with scored_on_dev():
+        return run_grid(tasks, ladder, seeds, preset, methods=["baseline"], pairs=pairs)

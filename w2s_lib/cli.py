@@ -63,43 +63,51 @@ def cmd_grid(args: argparse.Namespace) -> int:
 
 
 def cmd_pretrain(args: argparse.Namespace) -> int:
-    """Pretrain the tiny rungs of a ladder on each corpus; ``--check`` retrains them from scratch
-    and compares with the committed copies, ``--commit`` stores fresh ones as the committed copies."""
+    """Pretrain the ladder's rungs that are pretrained here — tiny decoders on each corpus, board
+    networks on the self-play moves; ``--check`` retrains them from scratch and compares with the
+    committed copies, ``--commit`` stores fresh ones as the committed copies."""
     import tempfile
     from pathlib import Path
 
+    from .models import board as B
     from .models import pretrain as P
     from .models.ladder import get_ladder
     from .store import ArtifactStore, default_store
 
-    rungs = [r for r in get_ladder(args.ladder) if r.family == "tiny_gpt2"]
+    rungs = [r for r in get_ladder(args.ladder) if r.family in ("tiny_gpt2", "board")]
     if args.rung:
         rungs = [r for r in rungs if r.name in args.rung]
     corpora = args.corpus or list(P.CORPORA)
+    # (rung, what it reads, build(store, use_committed), commit(artifact), difference(a, b), weights file)
+    jobs = [(r, corpus, lambda store, use, r=r, c=corpus: P.pretrained_artifact(r, c, store, use_committed=use),
+             P.commit_pretrained, P.weights_difference, P.WEIGHTS_FILE)
+            for corpus in corpora for r in rungs if r.family == "tiny_gpt2"]
+    jobs += [(r, "self-play moves", lambda store, use, r=r: B.pretrained_board(r, store, use_committed=use),
+              B.commit_pretrained_board, B.weights_difference, B.WEIGHTS_FILE)
+             for r in rungs if r.family == "board"]
     failures = 0
     with tempfile.TemporaryDirectory(prefix="w2s-pretrain-") as scratch:
         fresh_store = ArtifactStore(Path(scratch))
-        for corpus in corpora:
-            for rung in rungs:
-                if not (args.check or args.commit):
-                    art = P.pretrained_artifact(rung, corpus, default_store())
-                    print(f"{rung.name} on {corpus}: {art.key} final loss {art.meta.get('final_loss', float('nan')):.3f}"
-                          f"{' (committed copy)' if art.meta.get('from_committed') else ''}", flush=True)
-                    continue
-                fresh = P.pretrained_artifact(rung, corpus, fresh_store, use_committed=False)
-                committed = P.COMMITTED_DIR / fresh.key
-                if args.commit:
-                    print(f"{rung.name} on {corpus}: committed to {P.commit_pretrained(fresh)}", flush=True)
-                    continue
-                if not (committed / P.WEIGHTS_FILE).exists():
-                    print(f"{rung.name} on {corpus}: no committed copy for {fresh.key}", flush=True)
-                    failures += 1
-                    continue
-                diff = P.weights_difference(fresh.path, committed)
-                ok = diff <= args.atol
-                failures += not ok
-                print(f"{rung.name} on {corpus}: rebuilt {fresh.key}, largest weight difference from the "
-                      f"committed copy {diff:.3g} ({'matches' if ok else 'DIFFERS'})", flush=True)
+        for rung, corpus, build, commit, difference, weights in jobs:
+            if not (args.check or args.commit):
+                art = build(default_store(), True)
+                print(f"{rung.name} on {corpus}: {art.key} final loss {art.meta.get('final_loss', float('nan')):.3f}"
+                      f"{' (committed copy)' if art.meta.get('from_committed') else ''}", flush=True)
+                continue
+            fresh = build(fresh_store, False)
+            committed = P.COMMITTED_DIR / fresh.key
+            if args.commit:
+                print(f"{rung.name} on {corpus}: committed to {commit(fresh)}", flush=True)
+                continue
+            if not (committed / weights).exists():
+                print(f"{rung.name} on {corpus}: no committed copy for {fresh.key}", flush=True)
+                failures += 1
+                continue
+            diff = difference(fresh.path, committed)
+            ok = diff <= args.atol
+            failures += not ok
+            print(f"{rung.name} on {corpus}: rebuilt {fresh.key}, largest weight difference from the "
+                  f"committed copy {diff:.3g} ({'matches' if ok else 'DIFFERS'})", flush=True)
     return 1 if failures else 0
 
 
@@ -258,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="whose grid: NLP (02), chess (03) or reward modeling (04)")
     p.set_defaults(func=cmd_grid)
 
-    p = sub.add_parser("pretrain", help="pretrain a ladder's tiny rungs (uses committed copies); "
+    p = sub.add_parser("pretrain", help="pretrain a ladder's tiny and board rungs (uses committed copies); "
                                         "--check rebuilds and compares with them")
     p.add_argument("--ladder", default="micro")
     p.add_argument("--rung", action="append", help="only this rung (repeatable)")

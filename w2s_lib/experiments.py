@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import figures, tables
+from . import choices, figures, tables
 from .ablation import (DebateModels, Variant, baseline_variants, control_variants, debate_models, nlp_phi_rows,
                        phi_variants, psi_variants, variant_rows)
 from .alignment import error_types
@@ -80,12 +80,28 @@ def weak_to_strong(cfg) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     against the baseline, paired on seeds and test items. Returns (runs: one row per seed,
     table: means and PGR with intervals over items × seeds, comparison: method − baseline)."""
     runs = run_grid(cfg.tasks, cfg.ladder, cfg.seeds, cfg.preset, methods=cfg.methods, pairs=cfg.pairs,
-                    lm_steps=cfg.lm_steps)
+                    lm_steps=cfg.lm_steps, finetuned=cfg.finetuned_pairs)
     if getattr(cfg, "human_raters", False):  # one rater's preference instead of a weak model's
         human = human_supervised_runs(cfg.tasks, cfg.ladder, cfg.seeds, cfg.preset,
                                       methods=[m for m in cfg.methods if m in ("baseline", "aux_conf")])
         runs = pd.concat([runs, human], ignore_index=True)
+    runs = runs.assign(ladder=cfg.ladder)
     return runs, tables.summarize(runs), tables.method_comparison(runs)
+
+
+def headline(cfg, table: pd.DataFrame) -> pd.DataFrame:
+    """Each domain's headline pair, chosen on dev by one rule for every domain
+    (:func:`w2s_lib.choices.headline_pairs`: the same grid's baseline scored on dev), and its test
+    numbers from ``table`` (table 1 rows of this notebook)."""
+    dev = tables.summarize(choices.dev_grid(cfg.tasks, cfg.ladder, cfg.seeds, cfg.preset, cfg.pairs)
+                           .assign(ladder=cfg.ladder))
+    return tables.headline_table(choices.headline_pairs(dev), table)
+
+
+def save_headline(table: pd.DataFrame, cfg) -> pd.DataFrame:
+    """Merge the notebook's rows into ``tables/headline_pairs`` (one row per domain and ladder)."""
+    return update_table(table, "headline_pairs", preset=cfg.preset, replace_on=["domain", "ladder"], order=DOMAINS,
+                        seeds=cfg.seeds)
 
 
 def save_weak_to_strong(runs: pd.DataFrame, table: pd.DataFrame, comparison: pd.DataFrame, cfg, stem: str,
@@ -97,7 +113,7 @@ def save_weak_to_strong(runs: pd.DataFrame, table: pd.DataFrame, comparison: pd.
                  seeds=cfg.seeds)
     if len(comparison):
         update_table(comparison, "table1_comparisons", preset=cfg.preset,
-                     replace_on=["domain", "task", "pair", "method"], order=DOMAINS, seeds=cfg.seeds)
+                     replace_on=["domain", "task", "pair", "regime", "method"], order=DOMAINS, seeds=cfg.seeds)
     with results_lock(cfg.preset):  # notebooks running side by side redraw the shared figures in turn
         table1 = update_table(table, "table1_main", preset=cfg.preset, replace_on=tables.ROW_KEYS, order=DOMAINS,
                               seeds=cfg.seeds)

@@ -31,21 +31,41 @@ def _by_size(frame: pd.DataFrame, size_col: str, name_col: str) -> list[str]:
     return list(frame.sort_values(size_col).drop_duplicates(name_col)[name_col])
 
 
-def _domain_panels(table: pd.DataFrame):
-    """One log-x panel per domain present: yields (axis, that domain's rows); returns the figure."""
-    import matplotlib.pyplot as plt
+def _ladders(table: pd.DataFrame) -> pd.Series:
+    """Each row's ladder ("" in tables of a version that did not record it)."""
+    if "ladder" not in table.columns:
+        return pd.Series("", index=table.index)
+    return table["ladder"].fillna("").astype(str)
 
-    use_style()
-    domains = _domains(table)
-    fig, axes = plt.subplots(1, max(1, len(domains)), figsize=(4.2 * max(1, len(domains)), 3.4), squeeze=False)
-    panels = [(ax, table[table["domain"] == d]) for ax, d in zip(axes[0], domains)]
+
+def _domain_panels(table: pd.DataFrame):
+    """One log-x panel per domain and ladder present (a domain run on two ladders, e.g. reward models
+    of text and of chess moves, gets one panel for each: sizes of two families share no axis);
+    returns the figure and (axis, that panel's rows) pairs. Titles name the ladder."""
+    import matplotlib.pyplot as plt
     from matplotlib.ticker import NullFormatter
 
-    for ax, domain in zip(axes[0], domains):
+    use_style()
+    ladder = _ladders(table)
+    keys = [(d, name) for d in _domains(table) for name in dict.fromkeys(ladder[table["domain"] == d])]
+    fig, axes = plt.subplots(1, max(1, len(keys)), figsize=(4.2 * max(1, len(keys)), 3.4), squeeze=False)
+    panels = [(ax, table[(table["domain"] == d) & (ladder == name)]) for ax, (d, name) in zip(axes[0], keys)]
+    for ax, (domain, name) in zip(axes[0], keys):
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a short log axis overlap
-        ax.set_title(DOMAIN_TITLES.get(domain, domain))
+        ax.set_title(DOMAIN_TITLES.get(domain, domain) + (f" · ladder {name}" if name else ""))
     return fig, panels
+
+
+def _regime(part: pd.DataFrame, regime: str) -> pd.DataFrame:
+    """The rows of one training regime (tables of an older version hold probes only)."""
+    if "regime" not in part.columns:
+        return part if regime == "probe" else part.iloc[:0]
+    return part[part["regime"] == regime]
+
+
+FINETUNED = "finetuned"
+FINETUNED_MARKER = {"marker": "D", "mfc": "white", "ms": 5.5, "mew": 1.3}  # hollow diamonds: the finetuned regime
 
 
 def _finish(fig, panels, title: str):
@@ -115,13 +135,16 @@ def pgr_vs_size_by_method(table: pd.DataFrame, title: str = ""):
     min–max; with one task the bar is the 95 % interval over test items × seeds. Flagged PGRs
     (ceiling not above weak, or a gap under 2 points) are left out: they are not results. The axis
     spans the points (and 0 to 1); a bar reaching far past them (a small gap makes the ratio
-    unstable) is cut at the edge, marked with an arrow.
+    unstable) is cut at the edge, marked with an arrow. Hollow diamonds: the finetuned regime (the
+    strong rung's last block trained too) of the pairs run that way, with their own weak supervisor.
     """
     fig, panels = _domain_panels(table)
     for ax, part in panels:
+        finetuned = _regime(part[part["pgr_flag"] == "ok"], FINETUNED)
+        part = _regime(part, "probe")
         weak = figure_weak(part)
         ok = part[(part["weak_model"] == weak) & (part["pgr_flag"] == "ok")]
-        points = ok.groupby(["method", "strong_model"])["pgr"].mean()
+        points = pd.concat([ok.groupby(["method", "strong_model"])["pgr"].mean(), finetuned["pgr"]])
         low_edge = min(0.0, float(points.min()) if len(points) else 0.0) - 0.25
         high_edge = max(1.0, float(points.max()) if len(points) else 1.0) + 0.25
         for method, rows in ok.groupby("method", sort=False):
@@ -138,6 +161,12 @@ def pgr_vs_size_by_method(table: pd.DataFrame, title: str = ""):
                 for cut, y, mark in ((below, low_edge, "v"), (above, high_edge, "^")):
                     if cut:
                         ax.plot([x], [y], marker=mark, color=color(method), ms=5, clip_on=False)
+        for (method, pair_weak), rows in finetuned.groupby(["method", "weak_model"], sort=False):
+            g = rows.groupby("strong_size", as_index=False)[["pgr", "pgr_ci_low", "pgr_ci_high"]].mean()
+            yerr = np.vstack([g["pgr"] - g["pgr_ci_low"], g["pgr_ci_high"] - g["pgr"]])
+            ax.errorbar(g["strong_size"] * 1.08, g["pgr"], yerr=np.nan_to_num(np.clip(yerr, 0, None)), ls="none",
+                        capsize=2, color=color(method), label=f"{method}, finetuned (weak: {pair_weak})",
+                        **FINETUNED_MARKER)
         ax.axhline(0, color="black", lw=0.8)
         if not ok.empty:
             bottom, top = ax.get_ylim()
@@ -153,11 +182,20 @@ def pgr_vs_size_by_method(table: pd.DataFrame, title: str = ""):
 def agreement_vs_size(table: pd.DataFrame, methods=("baseline", "aux_conf", "bootstrap"), title: str = ""):
     """Figure 3: how often the student agrees with its weak supervisor on test, against strong
     size, split into items the supervisor got right (solid) and wrong (dashed): high agreement
-    where the supervisor is wrong is imitation; low agreement there is generalization."""
+    where the supervisor is wrong is imitation; low agreement there is generalization. Hollow
+    diamonds: students in the finetuned regime."""
     fig, panels = _domain_panels(table[table["method"].isin(methods)])
     for ax, part in panels:
+        finetuned = _regime(part, FINETUNED)
+        part = _regime(part, "probe")
         weak = figure_weak(part)
         rows = part[part["weak_model"] == weak]
+        for (method, pair_weak), g in finetuned.groupby(["method", "weak_model"], sort=False):
+            g = g.groupby("strong_size", as_index=False)[["agreement_weak_correct", "agreement_weak_wrong"]].mean()
+            ax.plot(g["strong_size"] * 1.08, g["agreement_weak_correct"], ls="none", color=color(method),
+                    label=f"{method}, finetuned (weak: {pair_weak}): weak right", **FINETUNED_MARKER)
+            ax.plot(g["strong_size"] * 1.08, g["agreement_weak_wrong"], ls="none", color=color(method),
+                    label=f"{method}, finetuned: weak wrong", **{**FINETUNED_MARKER, "marker": "d"})
         for method in methods:
             g = rows[rows["method"] == method].groupby(["strong_model", "strong_size"], as_index=False)[
                 ["agreement_weak_correct", "agreement_weak_wrong"]].mean().sort_values("strong_size")
@@ -178,10 +216,12 @@ def accuracy_vs_size(table: pd.DataFrame, method: str = "baseline", title: str =
     """Figure 2: test accuracy of weak supervisors, W2S students and strong ceilings by size.
 
     Students are drawn supervised by the smallest weak model of the ladder; points are the
-    mean over the domain's tasks.
+    mean over the domain's tasks. Hollow diamonds: ceiling and student in the finetuned regime.
     """
     fig, panels = _domain_panels(table[table["method"] == method])
     for ax, part in panels:
+        finetuned = _regime(part, FINETUNED)
+        part = _regime(part, "probe")
         weak = part.groupby(["weak_model", "weak_size"], as_index=False)["weak_acc"].mean().sort_values("weak_size")
         ceiling = part.groupby(["strong_model", "strong_size"], as_index=False)["ceiling_acc"].mean() \
             .sort_values("strong_size")
@@ -193,6 +233,12 @@ def accuracy_vs_size(table: pd.DataFrame, method: str = "baseline", title: str =
                 label="strong ceiling (ground truth)")
         ax.plot(student["strong_size"], student["student_acc"], marker="^", color=color(method),
                 label=f"W2S student ({method}, weak = {smallest})")
+        for pair_weak, g in finetuned.groupby("weak_model", sort=False):
+            g = g.groupby("strong_size", as_index=False)[["student_acc", "ceiling_acc"]].mean()
+            ax.plot(g["strong_size"] * 1.08, g["ceiling_acc"], ls="none", color=color("ceiling"),
+                    label="finetuned ceiling", **FINETUNED_MARKER)
+            ax.plot(g["strong_size"] * 1.08, g["student_acc"], ls="none", color=color(method),
+                    label=f"finetuned student (weak = {pair_weak})", **FINETUNED_MARKER)
         ax.set_xlabel("model size (non-embedding parameters)")
         ax.set_ylabel("test accuracy")
     return _finish(fig, panels, title)

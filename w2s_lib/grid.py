@@ -3,6 +3,7 @@ tidy row each, every model read from (or added to) the artifact store. Weak supe
 ceilings are trained once per (task, seed, rung) and shared by every student and method."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Iterable, Sequence
 
 import pandas as pd
@@ -26,12 +27,48 @@ def rung_pairs(rungs: Sequence[Rung], pairs: str) -> list[tuple[Rung, Rung]]:
     raise ValueError(f"unknown pairs {pairs!r}; accepted: all, to_largest, adjacent")
 
 
+# how each training mode is named in tables: micro's probes, micro's finetuned regime (the last
+# block on cached inputs), and the paper preset's finetuning of every layer
+REGIMES = {"probe": "probe", "top": "finetuned", "full": "finetuned (all layers)",
+           "last_k": "finetuned (last k layers)"}
+FINETUNED_PAIRS = ("none", "largest", "all", "to_largest", "adjacent")
+
+
+def regime_of(rung: Rung) -> str:
+    return REGIMES[rung.train_mode]
+
+
+def finetuned_pairs(rungs: Sequence[Rung], spec: str) -> list[tuple[Rung, Rung]]:
+    """The pairs whose strong rung also trains in the finetuned regime: ``none``; ``largest`` (the
+    two largest rungs); a :func:`rung_pairs` name; or explicit ``weak>strong`` pairs, comma-separated."""
+    if spec == "none":
+        return []
+    if spec == "largest":
+        return [(rungs[-2], rungs[-1])]
+    if spec in ("all", "to_largest", "adjacent"):
+        return rung_pairs(rungs, spec)
+    by_name = {r.name: r for r in rungs}
+    pairs = []
+    for part in (p.strip() for p in spec.split(",") if p.strip()):
+        weak, _, strong = part.partition(">")
+        weak, strong = weak.strip(), strong.strip()
+        if weak not in by_name or strong not in by_name:
+            raise ValueError(f"finetuned_pairs: {part!r} names a rung outside the ladder ({', '.join(by_name)}); "
+                             f"give 'weak>strong' pairs or one of {', '.join(FINETUNED_PAIRS)}")
+        pairs.append((by_name[weak], by_name[strong]))
+    return pairs
+
+
 def run_grid(tasks: Iterable[str], ladder: str | Sequence[Rung], seeds: Iterable[int], preset: str,
              methods: Iterable[str] = ("baseline",), pairs: str = "all", select: str = "last",
-             store: ArtifactStore | None = None, lm_steps: int | None = None) -> pd.DataFrame:
-    """One tidy row per (task, method, weak, strong, seed); every model comes from the store.
+             store: ArtifactStore | None = None, lm_steps: int | None = None,
+             finetuned: str = "none") -> pd.DataFrame:
+    """One tidy row per (task, method, weak, strong, regime, seed); every model comes from the store.
     ``ladder``: a ladder's name or its rungs (e.g. with other probe settings, when choosing on dev).
-    ``lm_steps``: the LM finetuning budget of the ``generative`` method (its default otherwise)."""
+    ``lm_steps``: the LM finetuning budget of the ``generative`` method (its default otherwise).
+    ``finetuned``: the pairs (:func:`finetuned_pairs`) whose strong rung also trains in the finetuned
+    regime — its last block on cached inputs — as student (loss methods) and ceiling, under the
+    same weak supervisor as its probe."""
     store = store or default_store()
     rungs = get_ladder(ladder) if isinstance(ladder, str) else tuple(ladder)
     check_available(rungs)  # e.g. a hub ladder offline: fail now, not after the first model trained
@@ -48,8 +85,8 @@ def run_grid(tasks: Iterable[str], ladder: str | Sequence[Rung], seeds: Iterable
             m = get_method(method)
             for w, s in grid:
                 common = {"domain": get_task(task).domain, "task": task, "method": method,
-                          "weak_model": w.name, "strong_model": s.name, "weak_size": size[w.name],
-                          "strong_size": size[s.name], "seed": seed}
+                          "weak_model": w.name, "strong_model": s.name, "regime": regime_of(s),
+                          "weak_size": size[w.name], "strong_size": size[s.name], "seed": seed}
                 if m.kind == "loss":
                     student = w2s_student(s, data, seed, weak[w.name], m, select, store)
                     rows.append({**common, **evaluate_run(data, weak[w.name], student, ceiling[s.name])})
@@ -58,6 +95,18 @@ def run_grid(tasks: Iterable[str], ladder: str | Sequence[Rung], seeds: Iterable
                                                 select=select, store=store, lm_steps=lm_steps)
                 if result is not None:  # e.g. bootstrapping a pair with no rung between
                     rows.append({**common, **result})
+        for w, s in finetuned_pairs(rungs, finetuned):
+            if s.family == "tiny_gpt2" or s.train_mode != "probe":
+                continue  # a decoder has no encoder.layer; a finetuned ladder is in that regime already
+            top = replace(s, train_mode="top")
+            supervisor = weak.get(w.name) or weak_supervisor(w, data, seed, store)
+            top_ceiling = strong_ceiling(top, data, seed, store)
+            for method in (m for m in methods if get_method(m).kind == "loss"):
+                student = w2s_student(top, data, seed, supervisor, get_method(method), select, store)
+                rows.append({"domain": get_task(task).domain, "task": task, "method": method, "weak_model": w.name,
+                             "strong_model": s.name, "regime": regime_of(top), "weak_size": size[w.name],
+                             "strong_size": size[s.name], "seed": seed,
+                             **evaluate_run(data, supervisor, student, top_ceiling)})
     return pd.DataFrame(rows)
 
 
@@ -85,7 +134,8 @@ def human_supervised_runs(tasks: Sequence[str], ladder: str, seeds: Sequence[int
                         continue
                     student = w2s_student(rung, data, seed, human, method, select, store)
                     rows.append({"domain": get_task(task).domain, "task": task, "method": name,
-                                 "weak_model": HUMAN_RATER, "strong_model": rung.name, "weak_size": float("nan"),
+                                 "weak_model": HUMAN_RATER, "strong_model": rung.name, "regime": regime_of(rung),
+                                 "weak_size": float("nan"),
                                  "strong_size": rung.non_embedding_params(), "seed": seed,
                                  **evaluate_run(data, human, student, ceiling)})
     return pd.DataFrame(rows)

@@ -274,7 +274,7 @@ def run_method(method: Method, rungs: Sequence[Rung], weak_rung: Rung, strong_ru
     rows (accuracies, AUROCs, agreements) plus what its comparison needs; ``None`` where the
     method does not apply (bootstrapping a pair with no rung between; generative finetuning of a
     strong rung other than the ladder's largest, which would cost one LM finetune and feature
-    pass each)."""
+    pass each, or of a board rung, which has no language-model objective)."""
     if method.kind == "bootstrap":
         names = [r.name for r in rungs]
         chain = list(rungs[names.index(weak_rung.name): names.index(strong_rung.name) + 1])
@@ -284,6 +284,8 @@ def run_method(method: Method, rungs: Sequence[Rung], weak_rung: Rung, strong_ru
         return {**evaluate_run(data, weak, final, ceiling), "direct_student_acc": test_accuracy(data, direct),
                 "chain": " → ".join(r.name for r in chain)}
     if method.kind == "generative":
+        if strong_rung.family == "board":
+            return None  # a board network has no language-model objective to adapt with
         if strong_rung.name != rungs[-1].name:
             return None  # one LM finetune per task: for the ladder's largest rung only (the budget)
         adapted = generative_finetune(strong_rung, data, steps=lm_steps or LM_STEPS, store=store)

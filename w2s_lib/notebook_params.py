@@ -47,15 +47,20 @@ def _nlp_refusal(spec: TaskSpec) -> str:
 
 def _chess_refusal(spec: TaskSpec) -> str:
     return ("" if spec.domain != "chess" else
-            f"task {spec.name!r} is not a binary chess task; accepted: chess tasks of kind binary "
-            "(generative chess tasks are scored by the generative method's LM, not here)")
+            f"task {spec.name!r} is not a binary chess task; accepted: chess tasks of kind binary and pairwise "
+            "chess-move tasks (generative chess tasks are scored by the generative method's LM, not here)")
 
 
 TaskName = Annotated[str, _task_validator("a registered task", lambda s: True)]
 NLPTaskName = Annotated[str, _task_validator("an NLP task", lambda s: s.domain == "nlp" and s.kind == "binary",
                                              _nlp_refusal)]
-ChessTaskName = Annotated[str, _task_validator("a binary chess task",
-                                               lambda s: s.domain == "chess" and s.kind == "binary", _chess_refusal)]
+def _reads_chess(spec: TaskSpec) -> bool:
+    """A binary chess task, or a pairwise one over chess moves (its domain is reward modeling)."""
+    return (spec.domain == "chess" and spec.kind == "binary") or (spec.kind == "pairwise" and "chess" in spec.name)
+
+
+ChessTaskName = Annotated[str, _task_validator("a binary chess task or a pairwise one over chess moves",
+                                               _reads_chess, _chess_refusal)]
 RewardTaskName = Annotated[str, _task_validator("a pairwise (reward-modeling) task", lambda s: s.kind == "pairwise")]
 DebateTaskName = Annotated[str, _task_validator("a debate task", lambda s: s.kind == "debate")]
 ConceptTaskName = Annotated[str, _task_validator("a concept (probing) task", lambda s: s.domain == "concepts")]
@@ -159,11 +164,30 @@ class NLPW2SParams(Params):
     methods: Annotated[list[MethodName], Field(min_length=1)] = Field(default_factory=lambda: ["baseline"])
     pairs: Pairs = "all"
     lm_steps: Annotated[int, Field(ge=1, le=100_000)] = 20  # generative method: LM finetuning steps
+    # pairs whose strong rung also trains in the finetuned regime (its last block): none, largest (the two
+    # largest rungs), all, to_largest, adjacent, or "weak>strong" pairs, comma-separated
+    finetuned_pairs: str = "largest"
 
     @model_validator(mode="after")
     def _sizes(self) -> "NLPW2SParams":
         check_split_sizes(self.tasks, self.preset)
+        _check_finetuned_pairs(self.finetuned_pairs, self.ladder)
         return self
+
+
+FINETUNED_PAIR_WORDS = ("none", "largest", "all", "to_largest", "adjacent")
+
+
+def _check_finetuned_pairs(spec: str, ladder: str) -> None:
+    """``finetuned_pairs``: a keyword, or ``weak>strong`` pairs of rungs of the ladder, smaller first."""
+    if spec in FINETUNED_PAIR_WORDS:
+        return
+    names = [r.name for r in get_ladder(ladder)]
+    for part in (p.strip() for p in spec.split(",")):
+        weak, sep, strong = (x.strip() for x in part.partition(">"))
+        if not sep or weak not in names or strong not in names or names.index(weak) >= names.index(strong):
+            raise ValueError(f"finetuned_pairs: {part!r} is not a keyword ({', '.join(FINETUNED_PAIR_WORDS)}) nor a "
+                             f"'weak>strong' pair of rungs of ladder {ladder!r}, smaller first ({', '.join(names)})")
 
 
 class ChessW2SParams(NLPW2SParams):

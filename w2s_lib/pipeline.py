@@ -166,6 +166,13 @@ def fit_and_label(rung: Rung, data: TaskData, train_split: str, targets: np.ndar
         val_feats = feats[data.rows("val")["text"]] if select == "weak_val" else None
         probe = train_probe(feats[data.rows(train_split)["text"]], targets, cfg, val_feats, val_weak)
         return {s: probe.predict_proba(feats[data.rows(s)["text"]]) for s in data.emitted}
+    if rung.train_mode == "top":  # the finetuned regime: the last block on cached inputs
+        from .training.top_block import finetune_top_and_label
+
+        rows = {s: data.rows(s) for s in dict.fromkeys((train_split, "val", *data.emitted))}
+        return finetune_top_and_label(rung, corpus_for(data.task), data.universe, rows, train_split, targets,
+                                      data.emitted, pairwise=data.kind == "pairwise", seed=seed, loss=loss,
+                                      loss_options=loss_options, select=select, val_weak=val_weak, store=store)
     return _finetune_and_label(rung, data, train_split, targets, seed=seed, loss=loss,
                                loss_options=loss_options, select=select, val_weak=val_weak, store=store)
 

@@ -20,12 +20,26 @@ from . import metrics
 from .alignment import ERROR_TYPES
 from .analyses.imitation import REQUIRED
 from .analyses.saliency import MODEL_STATES
+from .choices import headline_min_weak
 from .debate.experiment import ProtocolRun, item_scores
 from .debate.transcripts import quoted_sentences
 from .models.pretrain import pretrained_artifact
 
-ROW_KEYS = ["domain", "task", "method", "weak_model", "strong_model"]
-SUMMARY_KEYS = ROW_KEYS + ["weak_size", "strong_size"]
+# regime: "probe" (a linear read-out of frozen features) or "finetuned" (the strong rung's last block
+# trained too, w2s_lib.training.top_block); ladder: which ladder the rungs come from
+ROW_KEYS = ["domain", "task", "method", "weak_model", "strong_model", "regime"]
+SUMMARY_KEYS = ROW_KEYS + ["ladder", "weak_size", "strong_size"]
+
+
+def with_regime(runs: pd.DataFrame) -> pd.DataFrame:
+    """Runs of a version before regimes were recorded were all probes (and name no ladder)."""
+    defaults = {"regime": "probe", "ladder": ""}
+    return runs.assign(**{k: v for k, v in defaults.items() if k not in runs.columns})
+
+
+def probe_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Table 1's rows of the probe regime: the ladder's grid (the finetuned regime adds one pair)."""
+    return table[with_regime(table)["regime"] == "probe"]
 MIN_STEP = 0.01        # each rung's ceiling at least 1 point above the previous one
 MIN_GAP = 0.05         # the largest pair: ceiling − weak of at least 5 points
 
@@ -45,13 +59,19 @@ def ladder_card(rungs, corpus: str) -> pd.DataFrame:
             meta = pretrained_artifact(r, corpus).meta
             row.update({"pretraining steps": r.pretrain_steps, "pretraining loss": meta.get("final_loss", np.nan),
                         "pretraining corpus": corpus})
+        if r.family == "board":
+            from .models.board import pretrained_board
+
+            meta = pretrained_board(r).meta
+            row.update({"pretraining steps": r.pretrain_steps, "pretraining loss": meta.get("final_loss", np.nan),
+                        "pretraining corpus": "self-play moves"})
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
     """Table 1 rows: per (domain, task, method, pair) mean accuracies and PGR with 95 % CIs over seeds."""
-    table = metrics.summarize_runs(runs, by=SUMMARY_KEYS)
+    table = metrics.summarize_runs(with_regime(runs), by=SUMMARY_KEYS)
     first = SUMMARY_KEYS + ["n_seeds", "weak_acc", "student_acc", "ceiling_acc", "pgr", "pgr_ci_low",
                             "pgr_ci_high", "pgr_flag", "student_minus_weak", "student_minus_weak_ci_low",
                             "student_minus_weak_ci_high"]
@@ -61,7 +81,8 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
 def rung_accuracies(table: pd.DataFrame) -> pd.DataFrame:
     """Each rung's test accuracy when trained on ground truth, per task: its ceiling (trained on
     B) where it is ever a strong rung, else its accuracy as a weak supervisor (trained on A, a
-    split of the same size)."""
+    split of the same size). Probe regime only: the ladder as every rung reads it."""
+    table = probe_rows(table)
     base = table[(table["method"] == "baseline") & table["weak_size"].notna()]
     ceil = base.groupby(["task", "strong_model", "strong_size"], as_index=False)["ceiling_acc"].mean() \
         .rename(columns={"strong_model": "rung", "strong_size": "size", "ceiling_acc": "accuracy"})
@@ -77,6 +98,7 @@ def ladder_check(table: pd.DataFrame) -> pd.DataFrame:
     point per rung, and does the largest pair (smallest weak, largest strong) leave a gap of at
     least five points with a PGR whose CI excludes 0?"""
     acc = rung_accuracies(table)
+    table = probe_rows(table)
     per_task = {t: g.sort_values("size") for t, g in acc.groupby("task")}
     if len(per_task) > 1:
         mean = acc.groupby(["rung", "size"], as_index=False)["accuracy"].mean().sort_values("size")
@@ -104,18 +126,47 @@ def ladder_check(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def headline_table(chosen: pd.DataFrame, table: pd.DataFrame, min_gap: float = MIN_GAP) -> pd.DataFrame:
+    """The headline pairs chosen on dev (:func:`w2s_lib.choices.headline_pairs`) with their test
+    numbers, read from table 1 once: the baseline in the probe regime and, where that pair also ran
+    finetuned, the baseline there; and whether each condition holds on test."""
+    table = with_regime(table)
+    rows = []
+    for pick in chosen.to_dict("records"):
+        row = {"domain": pick["domain"], "ladder": table["ladder"].iloc[0] if len(table) else "",
+               "task": pick["task"], "pair": f"{pick['weak_model']} → {pick['strong_model']}" if pick["task"] else "",
+               **{k: pick[k] for k in ("dev_weak_acc", "dev_ceiling_acc", "dev_pgr", "rule")}}
+        for regime, prefix in (("probe", ""), ("finetuned", "finetuned ")):
+            hit = table[(table["task"] == pick["task"]) & (table["method"] == "baseline") & (table["regime"] == regime)
+                        & (table["weak_model"] == pick["weak_model"]) & (table["strong_model"] == pick["strong_model"])]
+            if hit.empty:
+                continue
+            r = hit.iloc[0]
+            row.update({f"{prefix}weak_acc": r["weak_acc"], f"{prefix}student_acc": r["student_acc"],
+                        f"{prefix}ceiling_acc": r["ceiling_acc"], f"{prefix}gap (pts)": 100 * (r["ceiling_acc"] - r["weak_acc"]),
+                        f"{prefix}pgr": r["pgr"], f"{prefix}pgr_ci_low": r["pgr_ci_low"],
+                        f"{prefix}pgr_ci_high": r["pgr_ci_high"], f"{prefix}n_seeds": r["n_seeds"]})
+        if "weak_acc" in row:
+            row.update({"weak ≥ threshold (test)": bool(row["weak_acc"] >= headline_min_weak(pick["domain"])),
+                        "gap ≥ 5 pts (test)": bool(row["gap (pts)"] >= 100 * min_gap - 1e-9),
+                        "PGR CI excludes 0": bool(row["pgr_ci_low"] > 0)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def method_comparison(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Each method against the baseline on the same pairs, seeds and test items (paired): the
     students' accuracies, the difference method − baseline in accuracy and in PGR with intervals
     over items × seeds (one draw for both), and whether each interval excludes 0; for
     bootstrapping also the direct student on the same final examples."""
-    keys = ["task", "weak_model", "strong_model"]
+    runs = with_regime(runs)
+    keys = ["task", "weak_model", "strong_model", "regime"]
     domain = dict(zip(runs["task"], runs["domain"])) if "domain" in runs else {}
     base = {k: g.set_index("seed") for k, g in runs[runs["method"] == "baseline"].groupby(keys, dropna=False)}
     rows = []
-    for (task, weak, strong, method), g in runs[runs["method"] != "baseline"].groupby(keys + ["method"], sort=False,
-                                                                                       dropna=False):
-        b = base.get((task, weak, strong))
+    for (task, weak, strong, regime, method), g in runs[runs["method"] != "baseline"].groupby(
+            keys + ["method"], sort=False, dropna=False):
+        b = base.get((task, weak, strong, regime))
         if b is None:
             continue
         g = g.set_index("seed")
@@ -133,8 +184,8 @@ def method_comparison(runs: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
             gain = metrics.interval(pgr_m - pgr_b, point, level)
         else:  # a PGR on a gap below 2 points (or none) is no result, and neither is its difference
             gain = metrics.PairedEstimate(np.nan, np.nan, np.nan)
-        rows.append({"domain": domain.get(task, ""), "task": task, "pair": f"{weak} → {strong}", "method": method,
-                     "n_seeds": len(seeds),
+        rows.append({"domain": domain.get(task, ""), "task": task, "pair": f"{weak} → {strong}", "regime": regime,
+                     "method": method, "n_seeds": len(seeds),
                      "student": means[4], "baseline student": means[1],
                      "student − baseline": acc.value, "ci_low": acc.low, "ci_high": acc.high,
                      "excludes 0": acc.excludes_zero,
@@ -454,7 +505,7 @@ def error_table(per_seed: dict[int, pd.DataFrame], test_ids: Sequence[str], leve
 
 # ----------------------------------------------------------------------------- table 3 and the analyses
 
-GROUP_KEYS = ("domain", "task", "method", "weak_model", "strong_model")
+GROUP_KEYS = ("domain", "task", "method", "weak_model", "strong_model", "regime")
 SIZE_KEYS = ("weak_size", "strong_size")
 
 

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .. import metrics, pipeline
-from ..models.ladder import Rung, get_ladder
+from ..models.ladder import TINY_ACTIVATION, Rung, get_ladder
 from ..progress import progress
 from ..store import Artifact, ArtifactSpec, ArtifactStore, default_store
 from ..training.features import texts_fingerprint
@@ -149,6 +149,7 @@ def representations(rung: Rung, texts: Sequence[str], corpus: str, model: Artifa
     spec = ArtifactSpec("concept_reps", REPS_VERSION,
                         {"backbone": rung.identity(), "pooling": rung.pooling, "max_length": rung.max_length,
                          "corpus": corpus if rung.family == "tiny_gpt2" else None,
+                         **({"activation": TINY_ACTIVATION} if rung.family == "tiny_gpt2" else {}),
                          "last_k": rung.last_k if model is not None else None,
                          "texts": texts_fingerprint(texts), "n": len(texts)},
                         inputs=(model.key,) if model is not None else ())

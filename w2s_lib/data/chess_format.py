@@ -18,3 +18,16 @@ def format_chess_binary(fen: str, move_uci: str) -> str:
 def format_chess_move_line(fen: str, move_uci: str) -> str:
     """One pretraining line of the game corpus: the position and the move that was played."""
     return f"FEN: {fen}\nMove: {move_uci}"
+
+
+def parse_chess_text(text: str) -> tuple[str, str | None]:
+    """The position and the candidate move (``None`` for a prompt) of a text in these formats."""
+    fen, move = None, None
+    for line in text.splitlines():
+        if line.startswith("FEN: "):
+            fen = line[5:].strip()
+        elif line.startswith("Move: "):
+            move = line[6:].strip() or None
+    if fen is None:
+        raise ValueError(f"not a chess text (no 'FEN: ' line): {text[:60]!r}")
+    return fen, move

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..store import ArtifactStore
-from .ladder import Rung
+from .ladder import TINY_ACTIVATION, Rung
 from .pretrain import pretrained_artifact
 from .sources import load_arguments, minilm_path
 
@@ -11,8 +11,8 @@ __all__ = ["backbone_source", "load_backbone", "load_tokenizer_for", "minilm_pat
 
 def backbone_source(rung: Rung, corpus: str, store: ArtifactStore | None = None) -> tuple[str, dict]:
     """Where the weights come from and the extra ``from_pretrained`` arguments."""
-    if rung.family == "tiny_gpt2":
-        return str(pretrained_artifact(rung, corpus, store).path), {}
+    if rung.family == "tiny_gpt2":  # pretrained with "gelu_new"; run with the same function, fused
+        return str(pretrained_artifact(rung, corpus, store).path), {"activation_function": TINY_ACTIVATION}
     return load_arguments(rung.source)
 
 

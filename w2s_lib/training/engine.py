@@ -103,7 +103,9 @@ def _fit(model: torch.nn.Module, n: int, step_loss: Callable[[torch.nn.Module, l
 
 
 def _fit_steps(model, n, step_loss, cfg, evaluate, desc, accelerator, lengths):
-    params = [p for p in model.parameters() if p.requires_grad]
+    # a model may ask for parameter groups of its own (e.g. a fresh head at a higher learning rate)
+    params = model.param_groups(cfg.lr) if hasattr(model, "param_groups") else \
+        [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(n / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs

@@ -17,7 +17,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..models.ladder import Rung
+from ..models.ladder import TINY_ACTIVATION, Rung
 from ..models.sources import MINILM_LAYERS, MINILM_PREFIX
 from ..progress import progress
 from ..store import ArtifactSpec, ArtifactStore, default_store
@@ -70,6 +70,8 @@ def _extract(rung: Rung, corpus: str, texts: Sequence[str], all_layers: bool, st
 def feature_artifact(rung: Rung, corpus: str, texts: Sequence[str], store: ArtifactStore | None = None,
                      batch_size: int = 128):
     store = store or default_store()
+    if rung.family == "board":
+        return _board_feature_artifact(rung, texts, store)
     all_layers = rung.source.startswith(MINILM_PREFIX)
     depth = rung.extra.get("feature_depth", MINILM_LAYERS)  # the truncations of a ladder share one pass
     base = replace(rung, source=f"{MINILM_PREFIX}{depth}", name=f"minilm-l{depth}", extra={}) \
@@ -81,12 +83,31 @@ def feature_artifact(rung: Rung, corpus: str, texts: Sequence[str], store: Artif
         inputs = (pretrained_artifact(base, corpus, store).key,)
     spec = ArtifactSpec("features", FEATURES_VERSION,
                         {"backbone": base.identity(), "corpus": corpus if base.family == "tiny_gpt2" else None,
+                         **({"activation": TINY_ACTIVATION} if base.family == "tiny_gpt2" else {}),
                          "pooling": base.pooling, "max_length": base.max_length, "all_layers": all_layers,
                          "texts": texts_fingerprint(texts), "n": len(texts)}, inputs=inputs)
 
     def build(tmp: Path) -> dict:
         feats = _extract(base, corpus, texts, all_layers, store, batch_size)
         np.save(tmp / "features.npy", feats.astype(np.float16 if all_layers else np.float32))
+        return {"shape": list(feats.shape)}
+
+    return store.get_or_build(spec, build)
+
+
+def _board_feature_artifact(rung: Rung, texts: Sequence[str], store: ArtifactStore):
+    """A board rung's features of chess texts (:func:`w2s_lib.models.board.board_features`), stored
+    as one layer (1, N, D) like a text rung's."""
+    from ..models.board import board_features, pretrained_board
+    from ..models.ladder import BOARD_READOUT_VERSION
+
+    spec = ArtifactSpec("features", FEATURES_VERSION,
+                        {"backbone": rung.identity(), "reads": "board", "readout": BOARD_READOUT_VERSION, "texts": texts_fingerprint(texts),
+                         "n": len(texts)}, inputs=(pretrained_board(rung, store).key,))
+
+    def build(tmp: Path) -> dict:
+        feats = board_features(rung, texts, store)[None]
+        np.save(tmp / "features.npy", feats.astype(np.float32))
         return {"shape": list(feats.shape)}
 
     return store.get_or_build(spec, build)

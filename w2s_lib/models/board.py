@@ -1,0 +1,319 @@
+"""Board networks: chess rungs that read the position itself, pretrained on our self-play games.
+
+A text-trained model reads a FEN string character by character and, at ``micro`` size, learns
+nothing about chess from it (every text rung stayed at chance on the chess tasks). A board rung
+reads the board as 12 piece planes of 64 squares (own and opponent pieces, the board turned so
+the side to move plays up), castling rights and the en-passant flag; a residual MLP trunk maps
+them to a state, and a policy layer scores all 64 × 64 from-to moves.
+
+**Pretraining** is self-supervised on the committed self-play corpus: predict the move that was
+played in each position (cross-entropy over the 4,096 from-to pairs), every position of a chess
+test pool left out. Nothing about the tasks' labels enters; a larger trunk trained longer
+predicts Stockfish's moves better, which is what gives the chess ladder its gap.
+
+**Features** of a (position, move) text are the trunk's state ``h``, the move's share of the
+policy logit ``h ⊙ E[move]`` (its sum plus the move's bias *is* the logit), the move's
+log-probability under the policy read over legal moves, and how far its logit falls below the
+policy's favourite legal move: what the network knows of the position and what it thinks of the
+move. A probe reads them; the finetuned regime trains the last block on top of the cached
+state below it (:mod:`w2s_lib.training.top_block`).
+"""
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from ..progress import progress
+from ..store import ArtifactSpec, ArtifactStore, default_store
+from ..seeding import torch_threads, train_threads
+
+if TYPE_CHECKING:
+    from .ladder import Rung
+
+BOARD_VERSION = 1
+N_PLANES = 12 * 64
+N_INPUTS = N_PLANES + 5          # + castling rights (own K/Q, opponent K/Q) + an en-passant square
+N_MOVES = 64 * 64
+BATCH_SIZE = 256
+PRETRAIN_LR = 2e-3
+COMMITTED_DIR = Path(__file__).resolve().parents[1] / "resources" / "pretrained"
+WEIGHTS_FILE = "board.safetensors"
+
+
+# ----------------------------------------------------------------------------- what the board rung reads
+
+def encode_position(fen: str) -> tuple[np.ndarray, bool]:
+    """(773,) uint8 planes of a position seen by the side to move, and whether it was mirrored
+    (black to move: ranks flipped and colours swapped, so every position is played upwards)."""
+    import chess
+
+    board = chess.Board(fen)
+    flip = board.turn == chess.BLACK
+    x = np.zeros(N_INPUTS, np.uint8)
+    for square, piece in board.piece_map().items():
+        plane = piece.piece_type - 1 + (0 if piece.color == board.turn else 6)
+        x[plane * 64 + (chess.square_mirror(square) if flip else square)] = 1
+    us, them = board.turn, not board.turn
+    x[N_PLANES:N_PLANES + 4] = (board.has_kingside_castling_rights(us), board.has_queenside_castling_rights(us),
+                                board.has_kingside_castling_rights(them), board.has_queenside_castling_rights(them))
+    x[N_PLANES + 4] = board.ep_square is not None
+    return x, flip
+
+
+def move_index(uci: str, flip: bool) -> int:
+    """The from-to index (0..4095) of a UCI move on the board as the network sees it."""
+    import chess
+
+    move = chess.Move.from_uci(uci)
+    a, b = move.from_square, move.to_square
+    if flip:
+        a, b = chess.square_mirror(a), chess.square_mirror(b)
+    return a * 64 + b
+
+
+def legal_move_mask(fen: str) -> np.ndarray:
+    """(4096,) bool: the from-to indices of the position's legal moves, as the network sees them
+    (a promotion counts once, whatever the piece)."""
+    import chess
+
+    board = chess.Board(fen)
+    flip = board.turn == chess.BLACK
+    mask = np.zeros(N_MOVES, bool)
+    for move in board.legal_moves:
+        mask[move_index(move.uci(), flip)] = True
+    return mask
+
+
+def encode_texts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Planes (N, 773), move indices (N,; −1 where a text names no move) and legal-move masks
+    (N, 4096) of chess texts."""
+    from ..data.chess_format import parse_chess_text
+
+    planes, moves = np.zeros((len(texts), N_INPUTS), np.uint8), np.full(len(texts), -1, np.int64)
+    legal = np.zeros((len(texts), N_MOVES), bool)
+    for i, text in enumerate(texts):
+        fen, move = parse_chess_text(text)
+        planes[i], flip = encode_position(fen)
+        legal[i] = legal_move_mask(fen)
+        if move is not None:
+            moves[i] = move_index(move, flip)
+    return planes, moves, legal
+
+
+# ----------------------------------------------------------------------------- the network
+
+def board_net(width: int, depth: int):
+    """A fresh network: input layer, ``depth`` residual MLP blocks, a final norm, the policy layer."""
+    import torch
+    from torch import nn
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.norm, self.up, self.down = nn.LayerNorm(width), nn.Linear(width, 2 * width), nn.Linear(2 * width, width)
+
+        def forward(self, h):
+            return h + self.down(torch.nn.functional.gelu(self.up(self.norm(h))))
+
+    class BoardNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inp = nn.Linear(N_INPUTS, width)
+            self.blocks = nn.ModuleList(Block() for _ in range(depth))
+            self.norm = nn.LayerNorm(width)
+            self.policy = nn.Linear(width, N_MOVES)
+
+        def below_top(self, x):
+            """The state that enters the last block (what the finetuned regime caches)."""
+            h = self.inp(x)
+            for block in self.blocks[:-1]:
+                h = block(h)
+            return h
+
+        def top(self, h):
+            """The last block and the final norm: the trunk's state from the cached one."""
+            return self.norm(self.blocks[-1](h))
+
+        def forward(self, x):
+            return self.policy(self.top(self.below_top(x)))
+
+    return BoardNet()
+
+
+def move_features(net, state, moves, legal):
+    """[h, h ⊙ E[move], log p(move), margin] of trunk states ``state`` (N, W), move indices ``moves``
+    (−1: none) and legal-move masks ``legal`` (N, 4096): the policy is read over legal moves only,
+    and the margin is how far the move's logit falls below the policy's favourite legal move."""
+    import torch
+
+    has_move = (moves >= 0).to(state.dtype)[:, None]
+    safe = moves.clamp_min(0)[:, None]
+    logits = net.policy(state).masked_fill(~legal, float("-inf"))
+    chosen = logits.gather(1, safe).clamp_min(-1e4)
+    share = state * net.policy.weight[safe[:, 0]] * has_move
+    logp = (chosen - torch.logsumexp(logits, -1, keepdim=True)) * has_move
+    margin = (logits.max(-1, keepdim=True).values - chosen) * has_move
+    return torch.cat([state, share, logp, margin], dim=1)
+
+
+def feature_width(rung: "Rung") -> int:
+    return 2 * rung.n_embd + 2
+
+
+# ----------------------------------------------------------------------------- pretraining
+
+@functools.cache
+def _corpus_arrays() -> tuple[np.ndarray, np.ndarray, str]:
+    """Every position of the self-play corpus a move was played from (chess test pools left out):
+    planes, the played move's index, and a fingerprint of both."""
+    import hashlib
+
+    import pandas as pd
+
+    from ..data.chess_puzzles import GAMES_FILE, game_positions, position_key
+    from ..data.chess_tasks import chess_test_position_keys
+    from ..paths import RESOURCES_DIR
+
+    positions = game_positions(pd.read_parquet(RESOURCES_DIR / GAMES_FILE, columns=[
+        "game_id", "fens", "moves", "screen_gaps"]))
+    positions = positions[~positions["fen"].map(position_key).isin(chess_test_position_keys())]
+    planes = np.zeros((len(positions), N_INPUTS), np.uint8)
+    moves = np.zeros(len(positions), np.int64)
+    for i, (fen, move) in enumerate(zip(positions["fen"], positions["move"])):
+        planes[i], flip = encode_position(fen)
+        moves[i] = move_index(move, flip)
+    digest = hashlib.sha256(planes.tobytes() + moves.tobytes()).hexdigest()[:16]
+    return planes, moves, digest
+
+
+def pretrain_spec(rung: "Rung", seed: int = 0) -> ArtifactSpec:
+    """Keyed by the architecture and budget, the committed games file's content and the recipe."""
+    from ..data.chess_puzzles import GAMES_FILE, PUZZLES_FILE
+    from ..fingerprint import remembered_sha256
+    from ..paths import RESOURCES_DIR
+
+    return ArtifactSpec("pretrain_board", BOARD_VERSION,
+                        {"rung": rung.identity(), "games": remembered_sha256(RESOURCES_DIR / GAMES_FILE)[:16],
+                         # the puzzles define the test pools the corpus leaves out
+                         "puzzles": remembered_sha256(RESOURCES_DIR / PUZZLES_FILE)[:16],
+                         "objective": "played move", "batch": BATCH_SIZE, "lr": PRETRAIN_LR,
+                         "threads": train_threads()}, seed=seed)
+
+
+def pretrained_board(rung: "Rung", store: ArtifactStore | None = None, seed: int = 0, use_committed: bool = True):
+    """The board rung pretrained to predict the played move (an artifact; a committed copy under
+    the same key, ``resources/pretrained/<key>``, is used when there is one: ``w2s pretrain --check``
+    retrains and compares)."""
+    if rung.family != "board":
+        raise ValueError(f"rung {rung.name} is not a board rung (family {rung.family})")
+    store = store or default_store()
+    spec = pretrain_spec(rung, seed)
+
+    def build(tmp: Path) -> dict:
+        committed = COMMITTED_DIR / spec.key
+        if use_committed and (committed / WEIGHTS_FILE).exists():
+            import json
+            import shutil
+
+            shutil.copy2(committed / WEIGHTS_FILE, tmp / WEIGHTS_FILE)
+            return {**json.loads((committed / "meta.json").read_text()), "from_committed": True}
+        with torch_threads(train_threads()):
+            return _pretrain(rung, seed, tmp)
+
+    return store.get_or_build(spec, build)
+
+
+def _pretrain(rung: "Rung", seed: int, out: Path) -> dict:
+    import torch
+    from safetensors.torch import save_file
+
+    from ..checkpoint import Checkpointer
+    from ..seeding import seed_everything
+
+    seed_everything(seed)
+    planes, moves, digest = _corpus_arrays()
+    x, y = torch.from_numpy(planes), torch.from_numpy(moves)
+    net = board_net(rung.n_embd, rung.n_layer)
+    optim = torch.optim.AdamW(net.parameters(), lr=PRETRAIN_LR, weight_decay=0.01)
+    steps, warmup = rung.pretrain_steps, max(1, rung.pretrain_steps // 20)
+    sched = torch.optim.lr_scheduler.LambdaLR(optim, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (
+        1 + math.cos(math.pi * min(1.0, s / steps))))
+    gen = torch.Generator().manual_seed(seed)
+    losses, start = [], 0
+    checkpoint = Checkpointer.for_current_build()
+    saved = checkpoint.load()
+    if saved is not None:  # a killed run continues where it stopped
+        net.load_state_dict(saved["net"]), optim.load_state_dict(saved["optim"]), sched.load_state_dict(saved["sched"])
+        losses, start = saved["losses"], saved["step"]
+        gen.set_state(saved["gen"])
+    net.train()
+    for step in progress(range(start, steps), initial=start, total=steps, desc=f"pretrain {rung.name} on self-play moves"):
+        idx = torch.randint(0, len(x), (BATCH_SIZE,), generator=gen)
+        loss = torch.nn.functional.cross_entropy(net(x[idx].float()), y[idx])
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        optim.step(), sched.step(), optim.zero_grad(set_to_none=True)
+        losses.append(float(loss.item()))
+        checkpoint.maybe_save(lambda: {"net": net.state_dict(), "optim": optim.state_dict(), "sched": sched.state_dict(),
+                                       "losses": losses, "step": step + 1, "gen": gen.get_state()})
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(out / WEIGHTS_FILE))
+    tail = losses[-max(1, steps // 10):]
+    return {"final_loss": float(np.mean(tail)), "first_loss": losses[0], "steps": steps,
+            "positions_seen": steps * BATCH_SIZE, "corpus_positions": int(len(x)), "corpus_sha": digest,
+            "non_embedding_params": rung.non_embedding_params()}
+
+
+def load_board_net(rung: "Rung", store: ArtifactStore | None = None):
+    """The pretrained network of a board rung, in eval mode, fp32."""
+    from safetensors.torch import load_file
+
+    art = pretrained_board(rung, store)
+    net = board_net(rung.n_embd, rung.n_layer)
+    net.load_state_dict(load_file(str(art.file(WEIGHTS_FILE))))
+    return net.eval()
+
+
+def board_features(rung: "Rung", texts: Sequence[str], store: ArtifactStore | None = None,
+                   batch_size: int = 1024) -> np.ndarray:
+    """(N, 2W + 2) features of chess texts (see the module's docstring)."""
+    import torch
+
+    net = load_board_net(rung, store)
+    planes, moves, legal = encode_texts(texts)
+    chunks = []
+    with torch.inference_mode(), torch_threads(train_threads()):
+        for start in progress(range(0, len(texts), batch_size), desc=f"features {rung.name}"):
+            part = slice(start, start + batch_size)
+            x = torch.from_numpy(planes[part]).float()
+            chunks.append(move_features(net, net.top(net.below_top(x)), torch.from_numpy(moves[part]),
+                                        torch.from_numpy(legal[part])).numpy())
+    return np.concatenate(chunks) if chunks else np.zeros((0, feature_width(rung)), np.float32)
+
+
+def commit_pretrained_board(art, dest_root: Path = COMMITTED_DIR) -> Path:
+    """Copy a pretrained board artifact's weights and meta to the committed folder under its key."""
+    import json
+    import shutil
+
+    dest = dest_root / art.key
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    shutil.copy2(art.file(WEIGHTS_FILE), dest / WEIGHTS_FILE)
+    meta = {k: v for k, v in art.meta.items() if k != "from_committed"}
+    (dest / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+    return dest
+
+
+def weights_difference(a: Path, b: Path) -> float:
+    """Largest absolute difference between two saved board networks (0.0: identical)."""
+    from safetensors.numpy import load_file
+
+    ta, tb = load_file(str(a / WEIGHTS_FILE)), load_file(str(b / WEIGHTS_FILE))
+    if ta.keys() != tb.keys():
+        return float("inf")
+    return max(float(np.max(np.abs(ta[k].astype(np.float64) - tb[k].astype(np.float64)))) for k in ta)
