@@ -24,17 +24,28 @@ def test_positions_are_seen_by_the_side_to_move():
     white, flipped_w = B.encode_position(START)
     black, flipped_b = B.encode_position(AFTER_E4)
     assert not flipped_w and flipped_b
-    assert white.sum() == 32 + 4 and black.sum() == 32 + 4 + 1  # pieces, castling rights, e.p.
+    assert white[:768].sum() == black[:768].sum() == 32
+    assert white[896:].tolist() == black[896:].tolist() == [1, 1, 1, 1, 0]  # castling; no e.p. capture is on
     own_pawns = lambda x: np.flatnonzero(x[:64])  # noqa: E731 (plane 0: the side to move's pawns)
     assert list(own_pawns(white)) == list(own_pawns(black)) == list(range(8, 16))
+    import chess
+
+    for fen, x in ((START, white), (AFTER_E4, black)):  # attack planes: python-chess's own answer, mirrored
+        board = chess.Board(fen)
+        for square in chess.SQUARES:
+            seen = chess.square_mirror(square) if board.turn == chess.BLACK else square
+            assert x[768 + seen] == board.is_attacked_by(board.turn, square)
+            assert x[832 + seen] == board.is_attacked_by(not board.turn, square)
+    assert white[768 + 16: 768 + 24].sum() == 8  # rank 3, every square attacked by a pawn
     assert B.move_index("e2e4", False) == B.move_index("e7e5", True)
     assert B.legal_move_mask(START).sum() == 20
 
 
 def test_chess_texts_give_planes_moves_and_legal_masks():
-    planes, moves, legal = B.encode_texts([f"FEN: {START}\nMove: e2e4", f"FEN: {START}\nBest move:"])
+    planes, after, moves, legal = B.encode_texts([f"FEN: {START}\nMove: e2e4", f"FEN: {START}\nBest move:"])
     assert moves[0] == B.move_index("e2e4", False) and moves[1] == -1
     assert legal[0, moves[0]] and legal.sum(1).tolist() == [20, 20]
+    assert after[0].tolist() == B.encode_position(AFTER_E4)[0].tolist() and not after[1].any()
     with pytest.raises(ValueError, match="not a chess text"):
         B.encode_texts(["a sentence about films"])
 
@@ -73,8 +84,8 @@ def test_pretraining_is_reproducible_and_keyed_by_its_budget(tmp_path):
 
 
 def test_features_read_the_policy_over_legal_moves(tmp_path):
-    """[h, h ⊙ E[m], log p(m), margin]: log p ≤ 0 over legal moves, summing to 1; the margin is 0
-    for the policy's favourite move and positive for the others; a text with no move has zeros."""
+    """[h, h', h ⊙ E[m], log p(m), margin]: log p ≤ 0 over legal moves, summing to 1; the margin is
+    0 for the policy's favourite move and positive for the others; a text with no move has zeros."""
     import torch
 
     from w2s_lib.store import ArtifactStore
@@ -86,15 +97,27 @@ def test_features_read_the_policy_over_legal_moves(tmp_path):
     feats = B.board_features(rung, texts, store)
     w = rung.n_embd
     assert feats.shape == (len(texts), B.feature_width(rung))
-    logp, margin = feats[:, 2 * w], feats[:, 2 * w + 1]
-    assert (logp[:-1] <= 0).all() and (margin[:-1] >= 0).all() and feats[-1, w:].tolist() == [0.0] * (w + 2)
+    logp, margin = feats[:, 3 * w], feats[:, 3 * w + 1]
+    assert (logp[:-1] <= 0).all() and (margin[:-1] >= 0).all() and feats[-1, w:].tolist() == [0.0] * (2 * w + 2)
     net = B.load_board_net(rung, store)
     with torch.no_grad():
-        planes, _, mask = B.encode_texts(texts[:1])
+        planes, _, _, mask = B.encode_texts(texts[:1])
         logits = net(torch.from_numpy(planes).float()).masked_fill(~torch.from_numpy(mask), float("-inf"))
     probs = torch.softmax(logits, -1)[0]
     assert float(probs.sum()) == pytest.approx(1.0, abs=1e-5)
     for text, lp in zip(texts[:-1], logp[:-1]):
-        index = B.encode_texts([text])[1][0]
+        index = B.encode_texts([text])[2][0]
         assert lp == pytest.approx(float(torch.log(probs[index])), abs=1e-4)
     assert np.isclose(margin[:-1], 0).sum() <= 1
+
+
+def test_the_pretraining_corpus_holds_no_position_of_any_chess_task():
+    """Not only the test pools: a puzzle's played move is nearly always its answer, so a position of
+    A, B or dev in the corpus would be recalled, not generalized to."""
+    from w2s_lib.data.chess_tasks import puzzles
+
+    planes, _, _ = B._corpus_arrays()
+    corpus = {row.tobytes() for row in planes}
+    seen = [fen for fen in puzzles()["fen"] if B.encode_position(fen)[0].tobytes() in corpus]
+    # planes drop the move clocks and (rarely) tell two positions apart only by them: none may match
+    assert not seen, f"{len(seen)} puzzle positions in the board corpus, e.g. {seen[0]!r}"

@@ -1,6 +1,7 @@
 """The probe trainer writes AdamW out and checks targets once; its autograd path must train exactly
 what the straightforward torch.optim version (kept in benchmarks/probe_speed.py) trains, and its
-closed-form path (xent, Bradley–Terry) the same probes to float32 rounding."""
+closed-form path (xent, aux-confidence, Bradley–Terry and its aux-confidence form) the same probes
+to float32 rounding."""
 from __future__ import annotations
 
 import importlib.util
@@ -32,14 +33,15 @@ def data():
 
 
 def _fit(kind, data, seed):
-    if kind == "bt":
+    if kind in ("bt", "bt_aux_conf"):
+        loss = "bt" if kind == "bt" else "aux_conf"
         return probe.train_reward_probe(data["x"], data["x2"], data["soft"],
-                                        probe.ProbeConfig(loss="bt", seed=seed, epochs=4, weight_decay=3.0))
+                                        probe.ProbeConfig(loss=loss, seed=seed, epochs=4, weight_decay=3.0))
     cfg = probe.ProbeConfig(loss=kind, seed=seed, epochs=6, batch_size=32, weight_decay=3.0, select="weak_val")
     return probe.train_probe(data["x"], data["soft"], cfg, data["x"][:80], data["soft"][:80])
 
 
-@pytest.mark.parametrize("kind", ["xent", "aux_conf", "bt"])
+@pytest.mark.parametrize("kind", ["xent", "aux_conf", "bt", "bt_aux_conf"])
 def test_the_autograd_path_is_bit_identical_to_torch_optim(kind, data, reference_trainer, monkeypatch):
     monkeypatch.setattr(probe, "CLOSED_FORM_LOSSES", frozenset())
     ours = [_fit(kind, data, seed) for seed in (0, 1)]
@@ -50,7 +52,7 @@ def test_the_autograd_path_is_bit_identical_to_torch_optim(kind, data, reference
     assert not np.array_equal(ours[0].weight, ours[1].weight)  # the seed reaches the batch order
 
 
-@pytest.mark.parametrize("kind", ["xent", "bt"])
+@pytest.mark.parametrize("kind", ["xent", "aux_conf", "bt", "bt_aux_conf"])
 def test_the_closed_form_path_trains_what_torch_optim_trains(kind, data, reference_trainer, monkeypatch):
     closed = [_fit(kind, data, seed) for seed in (0, 1)]  # early stopping on val included (xent)
     monkeypatch.setattr(probe, "CLOSED_FORM_LOSSES", frozenset())

@@ -18,6 +18,8 @@ The rules:
   model itself getting worse.
   (Pooled, because a mean of per-pair PGRs is ruled by pairs with a gap under a point — the first
   dev run had a PGR of −2.3 from a 0.5-point gap — and skips pairs with none.)
+* the **finetuned regime's settings** (with ``finetuned_tasks``): the block's learning rate, then
+  the epochs, of the ladder's largest pair finetuned, by the same rule;
 * **Φ's weight** on the teacher's term of Eq. 1 (:func:`w2s_lib.facilitation.facilitate`): the
   highest mean dev accuracy of M'_W, the weak supervisor Φ should improve (on the binary tasks,
   notebook 05's NLP setting, at the preset's probe settings);
@@ -107,10 +109,34 @@ class FinetuneChoice:
         return tuple(replace(r, **{self.option: value}) for r in rungs)
 
 
+@dataclass(frozen=True)
+class TopChoice:
+    """A setting of the finetuned regime (the strongest rung's last block and head on cached inputs,
+    :mod:`w2s_lib.training.top_block`): the block's learning rate, the head's, or the epochs."""
+
+    name: str
+    option: str  # a key of top_block.DEFAULT_SETTINGS
+    grid: tuple
+
+    def preset_value(self, rungs: Sequence[Rung]):
+        from .training.top_block import top_settings
+
+        return top_settings(rungs[-1])[self.option]
+
+    def ladder_with(self, rungs: Sequence[Rung], value) -> tuple[Rung, ...]:
+        strong = rungs[-1]
+        top = {**strong.extra.get("top", {}), self.option: value}
+        return (*rungs[:-1], replace(strong, extra={**strong.extra, "top": top}))
+
+
 PROBE_CHOICES = (
     ProbeChoice("probe weight decay", "weight_decay", (0.01, 0.3, 3.0, 30.0)),
     ProbeChoice("probe learning rate", "lr", (0.003, 0.01, 0.03)),
     ProbeChoice("probe epochs", "epochs", (10, 30, 60)),
+)
+TOP_CHOICES = (  # the finetuned regime of a ladder of probes (its two largest rungs)
+    TopChoice("finetuned regime: block learning rate", "lr", (1e-4, 3e-4, 1e-3)),
+    TopChoice("finetuned regime: epochs", "epochs", (2, 3)),
 )
 FINETUNE_CHOICES = (  # a ladder of finetuned rungs (the paper preset's hub ladders)
     FinetuneChoice("finetuning learning rate (x each rung's)", "lr_scale", (0.3, 1.0, 3.0)),
@@ -168,6 +194,30 @@ def probe_search(tasks: Sequence[str], rungs: Sequence[Rung], seeds: Sequence[in
             scores = _dev_scores(runs)
             scores.insert(0, "choice", choice.name)
             scores.insert(1, "setting", str(value))  # settings are named as written in the grid
+            scores.insert(2, "preset_setting", str(preset_value))
+            tried.append(scores)
+        rows += tried
+        picked = pick(pd.concat(tried, ignore_index=True))
+        rungs = choice.ladder_with(rungs, {str(v): v for v in choice.grid}.get(picked, preset_value))
+    return pd.concat(rows, ignore_index=True), tuple(rungs)
+
+
+def top_search(tasks: Sequence[str], rungs: Sequence[Rung], seeds: Sequence[int], preset: str, store=None
+               ) -> tuple[pd.DataFrame, tuple[Rung, ...]]:
+    """The finetuned regime's settings in turn, on the ladder's largest pair (the pair the micro
+    notebooks finetune), scored on dev by the probes' rule (pooled PGR, ceiling within tolerance).
+    Returns one row per (choice, setting, task) and the ladder with the picked settings."""
+    rows = []
+    for choice in TOP_CHOICES:
+        preset_value = choice.preset_value(rungs)
+        tried = []
+        for value in progress(choice.grid, desc=f"dev: {choice.name}", leave=True):
+            with scored_on_dev():
+                runs = run_grid(tasks, choice.ladder_with(rungs, value), seeds, preset, pairs="adjacent",
+                                finetuned="largest", store=store)
+            scores = _dev_scores(runs[runs["regime"] == "finetuned"])
+            scores.insert(0, "choice", choice.name)
+            scores.insert(1, "setting", str(value))
             scores.insert(2, "preset_setting", str(preset_value))
             tried.append(scores)
         rows += tried
@@ -365,7 +415,8 @@ def picks(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def choose_on_dev(tasks: Sequence[str], ladder: str, seeds: Sequence[int], preset: str, phi_weight: float = 1.0,
-                  debate: tuple[str, str, int] | None = None, store=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  debate: tuple[str, str, int] | None = None, finetuned_tasks: Sequence[str] = (),
+                  store=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every search, in the order of the module's docstring (the depths at the picked probe
     settings; Φ's weight, ``phi_weight`` the preset's, at the preset's probe settings, on the binary
     tasks; with ``debate`` = (task, ladder, preset jury size), the debate settings). Returns (the
@@ -377,6 +428,8 @@ def choose_on_dev(tasks: Sequence[str], ladder: str, seeds: Sequence[int], prese
     parts = [probe_rows.assign(rule="pooled PGR")]
     if sum(r.source.startswith("minilm:") for r in picked_rungs) == 2:  # a ladder with MiniLM truncations
         parts.append(depth_search(tasks, picked_rungs, seeds, preset, store=store).assign(rule="smallest step"))
+    if finetuned_tasks:  # the finetuned regime's settings, at the picked probe settings
+        parts.append(top_search(finetuned_tasks, picked_rungs, seeds, preset, store=store)[0].assign(rule="pooled PGR"))
     binary = [t for t in tasks if get_task(t).kind == "binary"]
     if binary and all(r.train_mode == "probe" for r in rungs):
         parts.append(phi_weight_search(binary, ladder, seeds, preset, phi_weight, store=store))

@@ -54,7 +54,8 @@ def dev_choices(cfg) -> tuple[pd.DataFrame, pd.DataFrame]:
     if cfg.debate_task:
         jury_size = notebook_parameters(preset_file, "07_alignment").get("jury_size", 3)
         debate = (cfg.debate_task, cfg.debate_ladder, jury_size)
-    return choose_on_dev(cfg.tasks, cfg.ladder, cfg.seeds, cfg.preset, phi_weight=phi, debate=debate)
+    return choose_on_dev(cfg.tasks, cfg.ladder, cfg.seeds, cfg.preset, phi_weight=phi, debate=debate,
+                         finetuned_tasks=cfg.finetuned_tasks)
 
 
 def save_dev_choices(table: pd.DataFrame, picks: pd.DataFrame, cfg, wall_time_s: float):
@@ -80,7 +81,7 @@ def weak_to_strong(cfg) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     against the baseline, paired on seeds and test items. Returns (runs: one row per seed,
     table: means and PGR with intervals over items × seeds, comparison: method − baseline)."""
     runs = run_grid(cfg.tasks, cfg.ladder, cfg.seeds, cfg.preset, methods=cfg.methods, pairs=cfg.pairs,
-                    lm_steps=cfg.lm_steps, finetuned=cfg.finetuned_pairs)
+                    lm_steps=cfg.lm_steps, finetuned=cfg.finetuned_pairs, finetuned_tasks=cfg.finetuned_tasks)
     if getattr(cfg, "human_raters", False):  # one rater's preference instead of a weak model's
         human = human_supervised_runs(cfg.tasks, cfg.ladder, cfg.seeds, cfg.preset,
                                       methods=[m for m in cfg.methods if m in ("baseline", "aux_conf")])

@@ -181,7 +181,7 @@ def imitation_sentences(table: pd.DataFrame) -> list[str]:
     """One sentence per row of table 3, from its numbers."""
     out = []
     for _, row in table.iterrows():
-        where = " · ".join(str(row[k]) for k in ("domain", "task", "method") if k in row.index)
+        where = " · ".join(str(row[k]) for k in ("domain", "task", "method", "regime") if k in row.index)
         out.append(f"{where} · {row['weak_model']} → {row['strong_model']} ({row['n_seeds']} seed(s)): the student "
                    f"agrees with {_pct(row['agreement_weak_correct'])}{_ci(row, 'agreement_weak_correct')} of the "
                    f"supervisor's right answers and {_pct(row['agreement_weak_wrong'])}"

@@ -62,13 +62,13 @@ def finetuned_pairs(rungs: Sequence[Rung], spec: str) -> list[tuple[Rung, Rung]]
 def run_grid(tasks: Iterable[str], ladder: str | Sequence[Rung], seeds: Iterable[int], preset: str,
              methods: Iterable[str] = ("baseline",), pairs: str = "all", select: str = "last",
              store: ArtifactStore | None = None, lm_steps: int | None = None,
-             finetuned: str = "none") -> pd.DataFrame:
+             finetuned: str = "none", finetuned_tasks: Sequence[str] = ()) -> pd.DataFrame:
     """One tidy row per (task, method, weak, strong, regime, seed); every model comes from the store.
     ``ladder``: a ladder's name or its rungs (e.g. with other probe settings, when choosing on dev).
     ``lm_steps``: the LM finetuning budget of the ``generative`` method (its default otherwise).
     ``finetuned``: the pairs (:func:`finetuned_pairs`) whose strong rung also trains in the finetuned
     regime — its last block on cached inputs — as student (loss methods) and ceiling, under the
-    same weak supervisor as its probe."""
+    same weak supervisor as its probe; ``finetuned_tasks``: only these tasks (empty: every task)."""
     store = store or default_store()
     rungs = get_ladder(ladder) if isinstance(ladder, str) else tuple(ladder)
     check_available(rungs)  # e.g. a hub ladder offline: fail now, not after the first model trained
@@ -95,7 +95,7 @@ def run_grid(tasks: Iterable[str], ladder: str | Sequence[Rung], seeds: Iterable
                                                 select=select, store=store, lm_steps=lm_steps)
                 if result is not None:  # e.g. bootstrapping a pair with no rung between
                     rows.append({**common, **result})
-        for w, s in finetuned_pairs(rungs, finetuned):
+        for w, s in finetuned_pairs(rungs, finetuned) if not finetuned_tasks or task in finetuned_tasks else ():
             if s.family == "tiny_gpt2" or s.train_mode != "probe":
                 continue  # a decoder has no encoder.layer; a finetuned ladder is in that regime already
             top = replace(s, train_mode="top")

@@ -137,6 +137,8 @@ class DevChoicesParams(Params):
     seeds: Seeds = Field(default_factory=lambda: [0])
     debate_task: Annotated[str, AfterValidator(lambda t: t and _debate_task(t))] = ""  # empty: no debate search
     debate_ladder: Annotated[str, AfterValidator(lambda n: n and _ladder_or_error(n))] = ""
+    # tasks on which the finetuned regime's settings are searched (its largest pair); empty: none
+    finetuned_tasks: list[W2STaskName] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> "DevChoicesParams":
@@ -167,11 +169,15 @@ class NLPW2SParams(Params):
     # pairs whose strong rung also trains in the finetuned regime (its last block): none, largest (the two
     # largest rungs), all, to_largest, adjacent, or "weak>strong" pairs, comma-separated
     finetuned_pairs: str = "largest"
+    finetuned_tasks: list[str] = Field(default_factory=list)  # the tasks run finetuned too; empty: every task
 
     @model_validator(mode="after")
     def _sizes(self) -> "NLPW2SParams":
         check_split_sizes(self.tasks, self.preset)
         _check_finetuned_pairs(self.finetuned_pairs, self.ladder)
+        outside = [t for t in self.finetuned_tasks if t not in self.tasks]
+        if outside:
+            raise ValueError(f"finetuned_tasks: {outside} not among tasks {self.tasks}")
         return self
 
 

@@ -22,7 +22,7 @@ class MissingResult(FileNotFoundError):
     pass
 
 
-TABLES = ("table1_main", "table1_comparisons", "table2_framework", "table2_comparisons", "table3_imitation",
+TABLES = ("table1_main", "table1_comparisons", "headline_pairs", "table2_framework", "table2_comparisons", "table3_imitation",
           "error_types")
 # every stored table the paper reads: its tables and those its figures are drawn from
 NEEDED = (*TABLES, "concept_saliency_summary", "overfitting_curve", "choices_dev")
@@ -154,8 +154,9 @@ def headlines(preset: str) -> str:
         except MissingResult as err:
             parts.append(f"**{title}: missing.** {err}")
             continue
-        if "method" in table.columns:  # table 1: name the pair and the method
-            table = table.assign(comparison=table["method"] + " − baseline (" + table["pair"] + ")",
+        if "method" in table.columns:  # table 1: name the pair, its regime and the method
+            regime = (", " + table["regime"].astype(str)) if "regime" in table.columns else ""
+            table = table.assign(comparison=table["method"] + " − baseline (" + table["pair"] + regime + ")",
                                  difference=table["student − baseline"])
         lines = comparison_lines(table)
         parts.append(f"**{title}** (accuracy, points; preset `{meta.get('preset')}`, seeds {meta.get('seeds')}):\n\n"

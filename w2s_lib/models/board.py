@@ -3,19 +3,20 @@
 A text-trained model reads a FEN string character by character and, at ``micro`` size, learns
 nothing about chess from it (every text rung stayed at chance on the chess tasks). A board rung
 reads the board as 12 piece planes of 64 squares (own and opponent pieces, the board turned so
-the side to move plays up), castling rights and the en-passant flag; a residual MLP trunk maps
-them to a state, and a policy layer scores all 64 × 64 from-to moves.
+the side to move plays up), the squares each side attacks, castling rights and the en-passant
+flag; a residual MLP trunk maps them to a state, and a policy layer scores all 64 × 64 from-to
+moves.
 
 **Pretraining** is self-supervised on the committed self-play corpus: predict the move that was
-played in each position (cross-entropy over the 4,096 from-to pairs), every position of a chess
-test pool left out. Nothing about the tasks' labels enters; a larger trunk trained longer
+played in each position (cross-entropy over the 4,096 from-to pairs), every position of the chess
+tasks left out, whatever its split. Nothing about the tasks' labels enters; a larger trunk trained longer
 predicts Stockfish's moves better, which is what gives the chess ladder its gap.
 
-**Features** of a (position, move) text are the trunk's state ``h``, the move's share of the
-policy logit ``h ⊙ E[move]`` (its sum plus the move's bias *is* the logit), the move's
-log-probability under the policy read over legal moves, and how far its logit falls below the
-policy's favourite legal move: what the network knows of the position and what it thinks of the
-move. A probe reads them; the finetuned regime trains the last block on top of the cached
+**Features** of a (position, move) text are the trunk's state ``h`` of the position and ``h'`` of
+the position after the move (what the opponent then faces), the move's share of the policy logit
+``h ⊙ E[move]`` (its sum plus the move's bias *is* the logit), the move's log-probability under
+the policy read over legal moves, and how far its logit falls below the policy's favourite legal
+move: what the network knows of the position and what it thinks of the move. A probe reads them; the finetuned regime trains the last block on top of the cached
 state below it (:mod:`w2s_lib.training.top_block`).
 """
 from __future__ import annotations
@@ -34,8 +35,8 @@ from ..seeding import torch_threads, train_threads
 if TYPE_CHECKING:
     from .ladder import Rung
 
-BOARD_VERSION = 1
-N_PLANES = 12 * 64
+BOARD_VERSION = 3  # 2: every puzzle position left out of the corpus (1: the test pools only); 3: attack planes
+N_PLANES = 12 * 64 + 2 * 64     # pieces (own, then opponent's), then the squares each side attacks
 N_INPUTS = N_PLANES + 5          # + castling rights (own K/Q, opponent K/Q) + an en-passant square
 N_MOVES = 64 * 64
 BATCH_SIZE = 256
@@ -47,21 +48,38 @@ WEIGHTS_FILE = "board.safetensors"
 # ----------------------------------------------------------------------------- what the board rung reads
 
 def encode_position(fen: str) -> tuple[np.ndarray, bool]:
-    """(773,) uint8 planes of a position seen by the side to move, and whether it was mirrored
-    (black to move: ranks flipped and colours swapped, so every position is played upwards)."""
+    """(901,) uint8 planes of a position seen by the side to move, and whether it was mirrored
+    (black to move: ranks flipped and colours swapped, so every position is played upwards): 12
+    piece planes (own pieces first), the squares the side to move attacks, those the opponent
+    attacks, castling rights and whether an en-passant capture is on."""
     import chess
 
     board = chess.Board(fen)
     flip = board.turn == chess.BLACK
     x = np.zeros(N_INPUTS, np.uint8)
+    attacked = [0, 0]
     for square, piece in board.piece_map().items():
-        plane = piece.piece_type - 1 + (0 if piece.color == board.turn else 6)
+        own = piece.color == board.turn
+        plane = piece.piece_type - 1 + (0 if own else 6)
         x[plane * 64 + (chess.square_mirror(square) if flip else square)] = 1
+        attacked[0 if own else 1] |= int(board.attacks_mask(square))
+    for side, mask in enumerate(attacked):
+        for square in chess.SquareSet(mask):
+            x[(12 + side) * 64 + (chess.square_mirror(square) if flip else square)] = 1
     us, them = board.turn, not board.turn
     x[N_PLANES:N_PLANES + 4] = (board.has_kingside_castling_rights(us), board.has_queenside_castling_rights(us),
                                 board.has_kingside_castling_rights(them), board.has_queenside_castling_rights(them))
-    x[N_PLANES + 4] = board.ep_square is not None
+    x[N_PLANES + 4] = board.has_legal_en_passant()  # (a FEN may name a square no pawn can take on)
     return x, flip
+
+
+def position_after(fen: str, uci: str) -> str:
+    """The FEN after a move: what the opponent faces (its threats are what make a move bad)."""
+    import chess
+
+    board = chess.Board(fen)
+    board.push(chess.Move.from_uci(uci))
+    return board.fen()
 
 
 def move_index(uci: str, flip: bool) -> int:
@@ -88,20 +106,22 @@ def legal_move_mask(fen: str) -> np.ndarray:
     return mask
 
 
-def encode_texts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Planes (N, 773), move indices (N,; −1 where a text names no move) and legal-move masks
-    (N, 4096) of chess texts."""
+def encode_texts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Planes of each position (N, 901) and of the position after its move (zeros where a text
+    names no move), move indices (N,; −1: none) and legal-move masks (N, 4096) of chess texts."""
     from ..data.chess_format import parse_chess_text
 
-    planes, moves = np.zeros((len(texts), N_INPUTS), np.uint8), np.full(len(texts), -1, np.int64)
-    legal = np.zeros((len(texts), N_MOVES), bool)
+    n = len(texts)
+    planes, after = np.zeros((n, N_INPUTS), np.uint8), np.zeros((n, N_INPUTS), np.uint8)
+    moves, legal = np.full(n, -1, np.int64), np.zeros((n, N_MOVES), bool)
     for i, text in enumerate(texts):
         fen, move = parse_chess_text(text)
         planes[i], flip = encode_position(fen)
         legal[i] = legal_move_mask(fen)
         if move is not None:
             moves[i] = move_index(move, flip)
-    return planes, moves, legal
+            after[i] = encode_position(position_after(fen, move))[0]
+    return planes, after, moves, legal
 
 
 # ----------------------------------------------------------------------------- the network
@@ -144,10 +164,12 @@ def board_net(width: int, depth: int):
     return BoardNet()
 
 
-def move_features(net, state, moves, legal):
-    """[h, h ⊙ E[move], log p(move), margin] of trunk states ``state`` (N, W), move indices ``moves``
-    (−1: none) and legal-move masks ``legal`` (N, 4096): the policy is read over legal moves only,
-    and the margin is how far the move's logit falls below the policy's favourite legal move."""
+def move_features(net, state, after, moves, legal):
+    """[h, h', h ⊙ E[move], log p(move), margin] from trunk states ``state`` of the positions and
+    ``after`` of the positions after the moves (N, W), move indices ``moves`` (−1: none) and
+    legal-move masks ``legal`` (N, 4096): the policy is read over legal moves only, and the margin
+    is how far the move's logit falls below the policy's favourite legal move. Without a move,
+    everything after ``h`` is 0."""
     import torch
 
     has_move = (moves >= 0).to(state.dtype)[:, None]
@@ -157,30 +179,41 @@ def move_features(net, state, moves, legal):
     share = state * net.policy.weight[safe[:, 0]] * has_move
     logp = (chosen - torch.logsumexp(logits, -1, keepdim=True)) * has_move
     margin = (logits.max(-1, keepdim=True).values - chosen) * has_move
-    return torch.cat([state, share, logp, margin], dim=1)
+    return torch.cat([state, after * has_move, share, logp, margin], dim=1)
 
 
 def feature_width(rung: "Rung") -> int:
-    return 2 * rung.n_embd + 2
+    return 3 * rung.n_embd + 2
 
 
 # ----------------------------------------------------------------------------- pretraining
 
 @functools.cache
+def puzzle_position_keys() -> frozenset[str]:
+    """Every position of the chess tasks, whichever split it falls in: the pretraining corpus leaves
+    them all out. (Leaving out only the test pools was not enough: the move played in a puzzle
+    position is nearly always its best move, and board rungs pretrained on the dev positions scored
+    10 points higher on dev than on test — they recalled answers.)"""
+    from ..data.chess_puzzles import position_key
+    from ..data.chess_tasks import puzzles
+
+    return frozenset(puzzles()["fen"].map(position_key))
+
+
+@functools.cache
 def _corpus_arrays() -> tuple[np.ndarray, np.ndarray, str]:
-    """Every position of the self-play corpus a move was played from (chess test pools left out):
-    planes, the played move's index, and a fingerprint of both."""
+    """Every position of the self-play corpus a move was played from, the chess tasks' positions left
+    out (:func:`puzzle_position_keys`): planes, the played move's index, and a fingerprint of both."""
     import hashlib
 
     import pandas as pd
 
     from ..data.chess_puzzles import GAMES_FILE, game_positions, position_key
-    from ..data.chess_tasks import chess_test_position_keys
     from ..paths import RESOURCES_DIR
 
     positions = game_positions(pd.read_parquet(RESOURCES_DIR / GAMES_FILE, columns=[
         "game_id", "fens", "moves", "screen_gaps"]))
-    positions = positions[~positions["fen"].map(position_key).isin(chess_test_position_keys())]
+    positions = positions[~positions["fen"].map(position_key).isin(puzzle_position_keys())]
     planes = np.zeros((len(positions), N_INPUTS), np.uint8)
     moves = np.zeros(len(positions), np.int64)
     for i, (fen, move) in enumerate(zip(positions["fen"], positions["move"])):
@@ -279,17 +312,18 @@ def load_board_net(rung: "Rung", store: ArtifactStore | None = None):
 
 def board_features(rung: "Rung", texts: Sequence[str], store: ArtifactStore | None = None,
                    batch_size: int = 1024) -> np.ndarray:
-    """(N, 2W + 2) features of chess texts (see the module's docstring)."""
+    """(N, 3W + 2) features of chess texts (see the module's docstring)."""
     import torch
 
     net = load_board_net(rung, store)
-    planes, moves, legal = encode_texts(texts)
+    planes, after, moves, legal = encode_texts(texts)
     chunks = []
     with torch.inference_mode(), torch_threads(train_threads()):
         for start in progress(range(0, len(texts), batch_size), desc=f"features {rung.name}"):
             part = slice(start, start + batch_size)
-            x = torch.from_numpy(planes[part]).float()
-            chunks.append(move_features(net, net.top(net.below_top(x)), torch.from_numpy(moves[part]),
+            state = net.top(net.below_top(torch.from_numpy(planes[part]).float()))
+            state_after = net.top(net.below_top(torch.from_numpy(after[part]).float()))
+            chunks.append(move_features(net, state, state_after, torch.from_numpy(moves[part]),
                                         torch.from_numpy(legal[part])).numpy())
     return np.concatenate(chunks) if chunks else np.zeros((0, feature_width(rung)), np.float32)
 

@@ -30,7 +30,7 @@ from .sources import MINILM_PREFIX
 # differ in their last bits, so it is part of every key built on a tiny rung (not of pretraining's)
 TINY_ACTIVATION = "gelu_pytorch_tanh"
 # what a board rung's features are (w2s_lib.models.board.move_features): part of every key built on them
-BOARD_READOUT_VERSION = 2
+BOARD_READOUT_VERSION = 3
 
 TrainMode = Literal["full", "last_k", "top", "probe"]
 Pooling = Literal["last", "mean", "cls"]
@@ -125,7 +125,7 @@ def _board_size(width: int, depth: int) -> int:
     (norm, up to 2·width, down), final norm, policy over 64 × 64 moves
     (``tests/test_board.py`` counts them on the network itself)."""
     block = 2 * width + (width * 2 * width + 2 * width) + (2 * width * width + width)
-    return (773 * width + width) + depth * block + 2 * width + (width * 4096 + 4096)
+    return (901 * width + width) + depth * block + 2 * width + (width * 4096 + 4096)
 
 
 def _tiny(name: str, n_layer: int, n_embd: int, n_head: int, steps: int, **kw) -> Rung:
@@ -176,6 +176,14 @@ LADDERS: dict[str, tuple[Rung, ...]] = {
         _tiny("tiny-s", 3, 128, 4, steps=1500, extra=_MICRO_PROBE),
         _minilm(1, extra={**_MICRO_PROBE, "feature_depth": 3}),
         _minilm(3, extra={**_MICRO_PROBE, "feature_depth": 3}),
+    ),
+    # the same-family option of micro's text domains: MiniLM truncations only, so that size on the x-axes
+    # is not also family (the micro ladder puts tiny decoders below MiniLM); one 6-layer pass serves all
+    "micro-minilm": (
+        _minilm(1, extra={**_MICRO_PROBE, "feature_depth": 6}),
+        _minilm(2, extra={**_MICRO_PROBE, "feature_depth": 6}),
+        _minilm(3, extra={**_MICRO_PROBE, "feature_depth": 6}),
+        _minilm(6, extra={**_MICRO_PROBE, "feature_depth": 6}),
     ),
     # chess at micro: one family at four sizes, board networks pretrained here on the played moves of
     # our self-play games (committed, see w2s_lib/resources/pretrained): width, residual blocks and

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from ..losses import make_loss, make_pairwise_loss, validated_targets
+from ..losses import aux_conf_coef, make_loss, make_pairwise_loss, validated_targets
 from .engine import probability_rows
 from ..seeding import seed_everything, torch_threads
 
@@ -134,7 +134,7 @@ def _train_steps(rows, n_out: int, batch_loss, cfg: ProbeConfig, evaluate=None, 
 # update, about four times faster (benchmarks/probe_speed.py); results agree with the autograd path
 # to float32 rounding (tests/test_probe_trainer.py).
 
-CLOSED_FORM_LOSSES = frozenset({"xent", "bt"})  # the losses that take the closed-form path
+CLOSED_FORM_LOSSES = frozenset({"xent", "bt", "aux_conf"})  # the losses that take the closed-form path
 
 
 def _adamw_numpy(params, grads, avgs, sqs, step: int, lr: float, weight_decay: float) -> None:
@@ -146,6 +146,49 @@ def _adamw_numpy(params, grads, avgs, sqs, step: int, lr: float, weight_decay: f
         sq *= np.float32(b2)
         sq += np.float32(1 - b2) * g * g
         p -= np.float32(step_size) * avg / (np.sqrt(sq) / np.float32(bc2_sqrt) + np.float32(_EPS))
+
+
+def _softmax_rows(x, weight, bias):
+    logits = x @ weight.T + bias
+    logits -= logits.max(1, keepdims=True)
+    p = np.exp(logits)
+    return p / p.sum(1, keepdims=True)
+
+
+def _hardened(p1: np.ndarray, weak1: np.ndarray) -> np.ndarray:
+    """P(class 1) hardened to the weak labels' class balance in the batch, with
+    :func:`w2s_lib.losses.harden_to_weak_balance`'s threshold and tie rule (on p(class 0))."""
+    p0 = (1 - p1).astype(np.float32)
+    threshold = np.quantile(p0, min(max(float(weak1.astype(np.float32).mean()), 0.0), 1.0))
+    return (p0 < threshold).astype(np.float32)
+
+
+def _aux_conf_gradient(schedule):
+    """The auxiliary-confidence loss: soft cross-entropy against (1 − α)·weak + α·harden(student),
+    the target detached (as in :func:`w2s_lib.losses.aux_confidence_loss`), so its gradient is the
+    soft cross-entropy's with that target."""
+    def gradient(weight, bias, batch, frac):
+        x, y = batch
+        p = _softmax_rows(x, weight, bias)
+        coef = np.float32(aux_conf_coef(frac, schedule))
+        hard1 = _hardened(p[:, 1], y[:, 1])
+        target = (1 - coef) * y + coef * np.stack([1 - hard1, hard1], 1)
+        g = (p * target.sum(1, keepdims=True) - target) * np.float32(1 / len(x))
+        return g.T @ x, g.sum(0)
+    return gradient
+
+
+def _aux_conf_bt_gradient(schedule):
+    """Pairwise auxiliary confidence: Bradley–Terry against (1 − α)·weak + α·harden(P(a ≻ b))."""
+    def gradient(weight, bias, batch, frac):
+        xa, xb, y = batch
+        margin = (xa @ weight[0]) - (xb @ weight[0])
+        p_a = 1 / (1 + np.exp(-margin))
+        coef = np.float32(aux_conf_coef(frac, schedule))
+        target = (1 - coef) * y + coef * _hardened(p_a, y)
+        g = (p_a - target) / np.float32(len(y))
+        return (g @ xa - g @ xb)[None, :].astype(np.float32), np.zeros_like(bias)
+    return gradient
 
 
 def _xent_gradient(weight, bias, batch):
@@ -177,8 +220,9 @@ def _linear(weight: np.ndarray, bias: np.ndarray) -> torch.nn.Linear:
 
 
 def _train_closed_form(arrays: tuple[np.ndarray, ...], n_out: int, gradient, cfg: ProbeConfig, evaluate=None,
-                       on_epoch=None) -> torch.nn.Linear:
-    """:func:`_train_steps` with ``gradient(weight, bias, batch)`` in place of autograd."""
+                       on_epoch=None, with_frac: bool = False) -> torch.nn.Linear:
+    """:func:`_train_steps` with ``gradient(weight, bias, batch)`` in place of autograd (``with_frac``:
+    ``gradient(weight, bias, batch, step_frac)``, for a loss whose weight follows the schedule)."""
     seed_everything(cfg.seed)
     n, d = arrays[0].shape
     params = [np.zeros((n_out, d), np.float32), np.zeros(n_out, np.float32)]
@@ -190,7 +234,9 @@ def _train_closed_form(arrays: tuple[np.ndarray, ...], n_out: int, gradient, cfg
         order = torch.randperm(n, generator=gen).numpy()
         shuffled = [a[order] for a in arrays]
         for start in range(0, n, cfg.batch_size):
-            grads = gradient(*params, [a[start: start + cfg.batch_size] for a in shuffled])
+            batch = [a[start: start + cfg.batch_size] for a in shuffled]
+            grads = gradient(*params, batch, min(1.0, step / max(1, steps - 1))) if with_frac else \
+                gradient(*params, batch)
             lr = cfg.lr * _cosine(step, steps)
             step += 1
             _adamw_numpy(params, [g.astype(np.float32, copy=False) for g in grads], avgs, sqs, step, lr,
@@ -259,9 +305,14 @@ def train_probe(features: np.ndarray, targets: np.ndarray, cfg: ProbeConfig,
         def observe(epoch, step, head, score):
             on_epoch(epoch, step, _as_probe(head, mean, scale), score)
 
-    if cfg.loss in CLOSED_FORM_LOSSES:  # the closed-form gradient (the same training, several times faster)
+    if cfg.loss in CLOSED_FORM_LOSSES and (cfg.loss == "xent" or weights is None):
+        # the closed-form gradient (the same training, several times faster)
         with validated_targets(y):
             arrays = tuple(t.numpy() for t in rows)
+            if cfg.loss == "aux_conf":
+                gradient = _aux_conf_gradient(cfg.loss_options.get("schedule", "paper"))
+                return _as_probe(_train_closed_form(arrays, 2, gradient, cfg, evaluate, observe, with_frac=True),
+                                 mean, scale)
             return _as_probe(_train_closed_form(arrays, 2, _xent_gradient, cfg, evaluate, observe), mean, scale)
     return _as_probe(_train(rows, 2, batch_loss, cfg, evaluate, observe), mean, scale)
 
@@ -281,6 +332,9 @@ def train_reward_probe(feats_a: np.ndarray, feats_b: np.ndarray, targets: np.nda
 
     if cfg.loss in CLOSED_FORM_LOSSES:  # the closed-form gradient (the same training, several times faster)
         with validated_targets(y):
-            return _as_probe(_train_closed_form((xa.numpy(), xb.numpy(), y.numpy()), 1, _bt_gradient, cfg),
-                             mean, scale)
+            arrays = (xa.numpy(), xb.numpy(), y.numpy())
+            if cfg.loss == "aux_conf":
+                gradient = _aux_conf_bt_gradient(cfg.loss_options.get("schedule", "paper"))
+                return _as_probe(_train_closed_form(arrays, 1, gradient, cfg, with_frac=True), mean, scale)
+            return _as_probe(_train_closed_form(arrays, 1, _bt_gradient, cfg), mean, scale)
     return _as_probe(_train((xa, xb, y), 1, batch_loss, cfg), mean, scale)

@@ -49,7 +49,7 @@ def top_settings(rung: Rung) -> dict:
 class CachedInputs:
     """What enters the last block for each text of a universe, and how to batch it."""
 
-    states: np.ndarray            # encoders: (tokens, D) concatenated; board: (N, W)
+    states: np.ndarray            # encoders: (tokens, D) concatenated; board: (N, 2, W), before and after the move
     offsets: np.ndarray | None    # encoders: (N + 1,) token offsets; board: None
     moves: np.ndarray | None      # board: (N,) move indices (−1: none)
     legal: np.ndarray | None = None  # board: (N, 4096) legal-move masks
@@ -90,9 +90,9 @@ def cached_inputs(rung: Rung, corpus: str, texts: Sequence[str], store: Artifact
         from ..models.board import encode_texts, load_board_net
 
         net = load_board_net(rung, store)
-        planes, moves, legal = encode_texts(texts)
+        planes, after, moves, legal = encode_texts(texts)
         with torch.inference_mode():
-            states = net.below_top(torch.from_numpy(planes).float()).numpy()
+            states = torch.stack([net.below_top(torch.from_numpy(p).float()) for p in (planes, after)], 1).numpy()
         return CachedInputs(states, None, moves, legal)
     art = token_states_artifact(rung, corpus, texts, store)
     with np.load(art.file("states.npz")) as z:
@@ -167,13 +167,14 @@ class BoardTop(_Top):
     def __init__(self, net: torch.nn.Module, width: int, n_out: int):
         super().__init__()
         self.block, self.norm, self.policy = net.blocks[-1], net.norm, net.policy
-        self.head = torch.nn.Linear(2 * width + 2, n_out)
+        self.head = torch.nn.Linear(3 * width + 2, n_out)
         torch.nn.init.zeros_(self.head.weight), torch.nn.init.zeros_(self.head.bias)
 
     def forward(self, states: torch.Tensor, moves: torch.Tensor, legal: torch.Tensor) -> torch.Tensor:
         from ..models.board import move_features
 
-        return self.head(move_features(self, self.norm(self.block(states)), moves, legal))
+        top = self.norm(self.block(states))  # (N, 2, W): the position and the one after the move
+        return self.head(move_features(self, top[:, 0], top[:, 1], moves, legal))
 
 
 def top_model(rung: Rung, corpus: str, n_out: int, store: ArtifactStore | None = None) -> torch.nn.Module:
