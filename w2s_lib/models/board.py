@@ -54,7 +54,12 @@ def encode_position(fen: str) -> tuple[np.ndarray, bool]:
     attacks, castling rights and whether an en-passant capture is on."""
     import chess
 
-    board = chess.Board(fen)
+    return _planes(chess.Board(fen))
+
+
+def _planes(board) -> tuple[np.ndarray, bool]:
+    import chess
+
     flip = board.turn == chess.BLACK
     x = np.zeros(N_INPUTS, np.uint8)
     attacked = [0, 0]
@@ -98,17 +103,32 @@ def legal_move_mask(fen: str) -> np.ndarray:
     (a promotion counts once, whatever the piece)."""
     import chess
 
-    board = chess.Board(fen)
-    flip = board.turn == chess.BLACK
+    return _legal_mask(chess.Board(fen))
+
+
+def _legal_mask(board) -> np.ndarray:
+    import chess
+
     mask = np.zeros(N_MOVES, bool)
+    flip = board.turn == chess.BLACK
     for move in board.legal_moves:
-        mask[move_index(move.uci(), flip)] = True
+        a, b = move.from_square, move.to_square
+        mask[(chess.square_mirror(a) * 64 + chess.square_mirror(b)) if flip else a * 64 + b] = True
     return mask
 
 
 def encode_texts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Planes of each position (N, 901) and of the position after its move (zeros where a text
-    names no move), move indices (N,; −1: none) and legal-move masks (N, 4096) of chess texts."""
+    names no move), move indices (N,; −1: none) and legal-move masks (N, 4096) of chess texts.
+    Read once per process for a given list (every model of a task reads the same universe); the
+    arrays are shared, so callers must not write to them."""
+    return _encoded(tuple(texts))
+
+
+@functools.lru_cache(maxsize=4)
+def _encoded(texts: tuple[str, ...]):
+    import chess
+
     from ..data.chess_format import parse_chess_text
 
     n = len(texts)
@@ -116,11 +136,13 @@ def encode_texts(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarr
     moves, legal = np.full(n, -1, np.int64), np.zeros((n, N_MOVES), bool)
     for i, text in enumerate(texts):
         fen, move = parse_chess_text(text)
-        planes[i], flip = encode_position(fen)
-        legal[i] = legal_move_mask(fen)
+        board = chess.Board(fen)
+        planes[i], flip = _planes(board)
+        legal[i] = _legal_mask(board)
         if move is not None:
             moves[i] = move_index(move, flip)
-            after[i] = encode_position(position_after(fen, move))[0]
+            board.push(chess.Move.from_uci(move))
+            after[i] = _planes(board)[0]
     return planes, after, moves, legal
 
 

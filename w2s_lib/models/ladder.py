@@ -85,7 +85,8 @@ class Rung:
         settings = {k: v for k, v in asdict(self).items()
                     if k not in ("name", "family", "source", "n_layer", "n_embd", "n_head", "pretrain_steps",
                                  "extra")}
-        extra = {k: v for k, v in self.extra.items() if k not in ("non_embedding_params", "feature_depth")}
+        extra = {k: v for k, v in self.extra.items() if k not in ("non_embedding_params", "feature_depth")
+                 and not (k == "top" and self.train_mode != "top")}  # the finetuned regime's settings key it alone
         readout = {"readout": BOARD_READOUT_VERSION} if self.family == "board" else \
             {"activation": TINY_ACTIVATION} if self.family == "tiny_gpt2" else {}
         return {"backbone": self.identity(), **readout, **settings, "extra": extra}
@@ -175,7 +176,9 @@ LADDERS: dict[str, tuple[Rung, ...]] = {
         _tiny("tiny-xs", 2, 64, 2, steps=300, extra=_MICRO_PROBE),
         _tiny("tiny-s", 3, 128, 4, steps=1500, extra=_MICRO_PROBE),
         _minilm(1, extra={**_MICRO_PROBE, "feature_depth": 3}),
-        _minilm(3, extra={**_MICRO_PROBE, "feature_depth": 3}),
+        # the finetuned regime of the largest pair (its last block on cached inputs): block learning rate
+        # and epochs chosen on the dev splits of sentiment and gloss_topic (params/micro_extended.yaml)
+        _minilm(3, extra={**_MICRO_PROBE, "feature_depth": 3, "top": {"lr": 1e-4, "epochs": 2}}),
     ),
     # the same-family option of micro's text domains: MiniLM truncations only, so that size on the x-axes
     # is not also family (the micro ladder puts tiny decoders below MiniLM); one 6-layer pass serves all

@@ -9,8 +9,9 @@ and each student and ceiling then trains only
 
 * **encoders** (MiniLM and other BERT-style models, ``encoder.layer``): the last transformer layer
   on the cached token states of the layer below, mean-pooled into a zero-initialised head;
-* **board rungs** (:mod:`w2s_lib.models.board`): the last residual block, the final norm and the
-  policy layer on the cached state below, read out through the move features into a head.
+* **board rungs** (:mod:`w2s_lib.models.board`): the last residual block and the final norm on the
+  cached states below (of the position and of the one after the move), read out through the move
+  features (the pretrained policy layer, kept frozen) into a head.
 
 Dropout stays on in training, the loss is any of :mod:`w2s_lib.losses` by name, and the loop is
 the engine's (AdamW, cosine schedule, length-grouped batches, a killed build resumes). The cached
@@ -161,12 +162,13 @@ class EncoderTop(_Top):
 
 
 class BoardTop(_Top):
-    """A board network's last block, final norm and policy layer, and a zero-initialised head on
-    the move features (:func:`w2s_lib.models.board.move_features`)."""
+    """A board network's last block and final norm (trained), its policy layer (frozen), and a
+    zero-initialised head on the move features (:func:`w2s_lib.models.board.move_features`)."""
 
     def __init__(self, net: torch.nn.Module, width: int, n_out: int):
         super().__init__()
         self.block, self.norm, self.policy = net.blocks[-1], net.norm, net.policy
+        self.policy.requires_grad_(False)  # the move read-out the features use stays as pretrained
         self.head = torch.nn.Linear(3 * width + 2, n_out)
         torch.nn.init.zeros_(self.head.weight), torch.nn.init.zeros_(self.head.bias)
 
