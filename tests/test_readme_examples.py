@@ -64,7 +64,9 @@ def test_the_add_a_task_example_runs_the_w2s_notebook_through_papermill_alone(tm
     outputs = "".join(str(o) for c in executed.cells if c.cell_type == "code" for o in c.outputs)
     assert "my_reviews" in outputs and "Error" not in outputs
     table = pd.read_csv(os.environ["W2S_RESULTS"] + "/smoke/tables/table1_main.csv")
-    assert table["task"].tolist() == ["my_reviews"] and table["student_acc"].between(0, 1).all()
+    # one pair at smoke, as a probe and finetuned (the notebook's default `finetuned_pairs: largest`)
+    assert table["task"].tolist() == ["my_reviews"] * 2 and sorted(table["regime"]) == ["finetuned", "probe"]
+    assert table["student_acc"].between(0, 1).all()
 
 
 def _readme_json_example(after: str) -> str:

@@ -48,7 +48,7 @@ def _domain_panels(table: pd.DataFrame):
     use_style()
     ladder = _ladders(table)
     keys = [(d, name) for d in _domains(table) for name in dict.fromkeys(ladder[table["domain"] == d])]
-    fig, axes = plt.subplots(1, max(1, len(keys)), figsize=(4.2 * max(1, len(keys)), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, max(1, len(keys)), figsize=(4.4 * max(1, len(keys)), 4.6), squeeze=False)
     panels = [(ax, table[(table["domain"] == d) & (ladder == name)]) for ax, (d, name) in zip(axes[0], keys)]
     for ax, (domain, name) in zip(axes[0], keys):
         ax.set_xscale("log")
@@ -57,14 +57,16 @@ def _domain_panels(table: pd.DataFrame):
     return fig, panels
 
 
+FINETUNED = "finetuned"  # the regime added beside a ladder's own (grid.REGIMES["top"])
+
+
 def _regime(part: pd.DataFrame, regime: str) -> pd.DataFrame:
-    """The rows of one training regime (tables of an older version hold probes only)."""
+    """The rows of the finetuned regime (``FINETUNED``), or of the ladder's own training — probes at
+    ``micro``, full finetuning at ``paper`` — for any other ``regime`` (tables of an older version
+    hold only the latter)."""
     if "regime" not in part.columns:
-        return part if regime == "probe" else part.iloc[:0]
-    return part[part["regime"] == regime]
-
-
-FINETUNED = "finetuned"
+        return part if regime != FINETUNED else part.iloc[:0]
+    return part[part["regime"] == FINETUNED] if regime == FINETUNED else part[part["regime"] != FINETUNED]
 FINETUNED_MARKER = {"marker": "D", "mfc": "white", "ms": 5.5, "mew": 1.3}  # hollow diamonds: the finetuned regime
 
 
@@ -74,8 +76,9 @@ def _finish(fig, panels, title: str):
     import matplotlib.pyplot as plt
 
     for ax, _ in panels:
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
+        ax.title.set_fontsize(9)
+        if ax.get_legend_handles_labels()[0]:  # below the panel: the finetuned markers sit among the lines
+            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     if title:
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()

@@ -38,8 +38,9 @@ def with_regime(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def probe_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """Table 1's rows of the probe regime: the ladder's grid (the finetuned regime adds one pair)."""
-    return table[with_regime(table)["regime"] == "probe"]
+    """Table 1's rows of the ladder's own training (probes at ``micro``, full finetuning at ``paper``):
+    its grid, without the pairs the finetuned regime adds."""
+    return table[with_regime(table)["regime"] != "finetuned"]
 MIN_STEP = 0.01        # each rung's ceiling at least 1 point above the previous one
 MIN_GAP = 0.05         # the largest pair: ceiling − weak of at least 5 points
 
@@ -136,8 +137,9 @@ def headline_table(chosen: pd.DataFrame, table: pd.DataFrame, min_gap: float = M
         row = {"domain": pick["domain"], "ladder": table["ladder"].iloc[0] if len(table) else "",
                "task": pick["task"], "pair": f"{pick['weak_model']} → {pick['strong_model']}" if pick["task"] else "",
                **{k: pick[k] for k in ("dev_weak_acc", "dev_ceiling_acc", "dev_pgr", "rule")}}
-        for regime, prefix in (("probe", ""), ("finetuned", "finetuned ")):
-            hit = table[(table["task"] == pick["task"]) & (table["method"] == "baseline") & (table["regime"] == regime)
+        for finetuned, prefix in ((False, ""), (True, "finetuned ")):
+            hit = table[(table["task"] == pick["task"]) & (table["method"] == "baseline")
+                        & ((table["regime"] == "finetuned") == finetuned)
                         & (table["weak_model"] == pick["weak_model"]) & (table["strong_model"] == pick["strong_model"])]
             if hit.empty:
                 continue
