@@ -84,18 +84,21 @@ def _choices(t):
 FIGURES = (
     Figure("fig1_pgr_vs_size", "table1_main",
            "Figure 1. Performance gap recovered (PGR) against the strong model's size, one panel per domain "
-           "and one line per method (baseline, auxiliary confidence, bootstrapping, generative finetuning), "
-           "all supervised by the domain's smallest weak rung; bars: 95 % bootstrap CI over seeds (one "
-           "task) or the tasks' range. Pairs whose ceiling does not beat the weak model by 2 points are "
-           "left out.", _fig1),
+           "and ladder (named in its title) and one line per method (baseline, auxiliary confidence, "
+           "bootstrapping, generative finetuning where run), all supervised by the domain's smallest weak "
+           "rung; hollow diamonds: the largest pair with the strong rung's last block finetuned (its own weak "
+           "supervisor). Bars: 95 % bootstrap CI over test items and seeds (one task) or the tasks' range. "
+           "Pairs whose ceiling does not beat the weak model by 2 points are left out.", _fig1),
     Figure("fig2_accuracy_vs_size", "table1_main",
-           "Figure 2. Test accuracy against model size per domain: weak supervisors and strong ceilings "
-           "(trained on ground truth) and the baseline weak-to-strong student of the smallest weak rung.",
+           "Figure 2. Test accuracy against model size per domain and ladder: weak supervisors and strong "
+           "ceilings (trained on ground truth) and the baseline weak-to-strong student of the smallest weak "
+           "rung; hollow diamonds: ceiling and student of the largest pair finetuned.",
            _fig2),
     Figure("fig3_agreement_vs_size", "table1_main",
            "Figure 3. How often the student agrees with its weak supervisor on test, against strong size, "
            "where the supervisor is right (solid) and wrong (dashed), for the baseline, the auxiliary "
-           "confidence loss and bootstrapping. Agreement on the supervisor's errors is imitation.", _fig3),
+           "confidence loss and bootstrapping; diamonds: the finetuned regime. Agreement on the supervisor's "
+           "errors is imitation.", _fig3),
     Figure("fig4_concept_saliency", "concept_saliency_summary",
            "Figure 4. Concept saliency: accuracy of linear probes for four concepts on the strong model's "
            "representations before training, after weak-to-strong training and after ceiling training "
