@@ -161,9 +161,10 @@ NOT_SEARCHED = {
                                 "on debate_wordnet's dev split by params/micro_extended.yaml (outside the micro "
                                 "budget); the micro-debate ladder carries its contrast and judge picks; the "
                                 "jury stays at 3 (dev prefers 5 by 0.1 point; 5 does not fit the budget)",
-    "chess ladder (micro-chess)": "not searched on dev: the board rungs' widths, depths and pretraining steps were "
-                                  "set before any chess result; a set takes about 25 min on 2 cores to pretrain; "
-                                  "their probes use the settings chosen on the text tasks",
+    "chess ladder (micro-chess)": "not searched on dev: the board rungs' widths, depths, pretraining steps and "
+                                  "input planes were set from prototypes scored on all puzzles, test pool "
+                                  "included (disclosed in the README); a set takes about 25 min on 2 cores to "
+                                  "pretrain; their probes use the settings chosen on the text tasks",
     "Φ's weight on the debate task": "chosen on the NLP tasks' dev splits and used on debate_wordnet too (its "
                                      "dev split would need a new feature pass of every passage sentence)",
 }
@@ -186,23 +187,10 @@ def probe_search(tasks: Sequence[str], rungs: Sequence[Rung], seeds: Sequence[in
     """Each probe choice in turn (the next one at the settings the previous rules picked), every
     rung supervising the strongest, scored on dev. Returns one row per (choice, setting, task,
     pair) and the ladder with every picked setting."""
-    rows = []
-    for choice in choices or choices_for(rungs):
-        preset_value = choice.preset_value(rungs)
-        tried = []
-        for value in progress(choice.grid, desc=f"dev: {choice.name}", leave=True):
-            with scored_on_dev():
-                runs = run_grid(tasks, choice.ladder_with(rungs, value), seeds, preset, pairs="to_largest",
-                                store=store)
-            scores = _dev_scores(runs)
-            scores.insert(0, "choice", choice.name)
-            scores.insert(1, "setting", str(value))  # settings are named as written in the grid
-            scores.insert(2, "preset_setting", str(preset_value))
-            tried.append(scores)
-        rows += tried
-        picked = pick(pd.concat(tried, ignore_index=True))
-        rungs = choice.ladder_with(rungs, {str(v): v for v in choice.grid}.get(picked, preset_value))
-    return pd.concat(rows, ignore_index=True), tuple(rungs)
+    def dev_runs(ladder):
+        return run_grid(tasks, ladder, seeds, preset, pairs="to_largest", store=store)
+
+    return _search_in_turn(choices or choices_for(rungs), rungs, dev_runs)
 
 
 def top_search(tasks: Sequence[str], rungs: Sequence[Rung], seeds: Sequence[int], preset: str, store=None
@@ -210,17 +198,25 @@ def top_search(tasks: Sequence[str], rungs: Sequence[Rung], seeds: Sequence[int]
     """The finetuned regime's settings in turn, on the ladder's largest pair (the pair the micro
     notebooks finetune), scored on dev by the probes' rule (pooled PGR, ceiling within tolerance).
     Returns one row per (choice, setting, task) and the ladder with the picked settings."""
+    def dev_runs(ladder):
+        runs = run_grid(tasks, ladder, seeds, preset, pairs="adjacent", finetuned="largest", store=store)
+        return runs[runs["regime"] == "finetuned"]
+
+    return _search_in_turn(TOP_CHOICES, rungs, dev_runs)
+
+
+def _search_in_turn(choices, rungs: Sequence[Rung], dev_runs) -> tuple[pd.DataFrame, tuple[Rung, ...]]:
+    """Each choice in turn at the settings picked before it: every setting's ``dev_runs(ladder)``
+    (inside :func:`scored_on_dev`) scored per (task, pair), then the rule's pick applied to the ladder."""
     rows = []
-    for choice in TOP_CHOICES:
+    for choice in choices:
         preset_value = choice.preset_value(rungs)
         tried = []
         for value in progress(choice.grid, desc=f"dev: {choice.name}", leave=True):
             with scored_on_dev():
-                runs = run_grid(tasks, choice.ladder_with(rungs, value), seeds, preset, pairs="adjacent",
-                                finetuned="largest", store=store)
-            scores = _dev_scores(runs[runs["regime"] == "finetuned"])
+                scores = _dev_scores(dev_runs(choice.ladder_with(rungs, value)))
             scores.insert(0, "choice", choice.name)
-            scores.insert(1, "setting", str(value))
+            scores.insert(1, "setting", str(value))  # settings are named as written in the grid
             scores.insert(2, "preset_setting", str(preset_value))
             tried.append(scores)
         rows += tried

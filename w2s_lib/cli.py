@@ -83,7 +83,7 @@ def cmd_pretrain(args: argparse.Namespace) -> int:
              P.commit_pretrained, P.weights_difference, P.WEIGHTS_FILE)
             for corpus in corpora for r in rungs if r.family == "tiny_gpt2"]
     jobs += [(r, "self-play moves", lambda store, use, r=r: B.pretrained_board(r, store, use_committed=use),
-              B.commit_pretrained_board, B.weights_difference, B.WEIGHTS_FILE)
+              P.commit_pretrained, B.weights_difference, B.WEIGHTS_FILE)
              for r in rungs if r.family == "board"]
     failures = 0
     with tempfile.TemporaryDirectory(prefix="w2s-pretrain-") as scratch:

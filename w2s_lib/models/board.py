@@ -31,6 +31,7 @@ import numpy as np
 from ..progress import progress
 from ..store import ArtifactSpec, ArtifactStore, default_store
 from ..seeding import torch_threads, train_threads
+from .pretrain import COMMITTED_DIR  # committed like the tiny rungs, one folder per artifact key
 
 if TYPE_CHECKING:
     from .ladder import Rung
@@ -41,7 +42,6 @@ N_INPUTS = N_PLANES + 5          # + castling rights (own K/Q, opponent K/Q) + a
 N_MOVES = 64 * 64
 BATCH_SIZE = 256
 PRETRAIN_LR = 2e-3
-COMMITTED_DIR = Path(__file__).resolve().parents[1] / "resources" / "pretrained"
 WEIGHTS_FILE = "board.safetensors"
 
 
@@ -271,11 +271,9 @@ def pretrained_board(rung: "Rung", store: ArtifactStore | None = None, seed: int
     def build(tmp: Path) -> dict:
         committed = COMMITTED_DIR / spec.key
         if use_committed and (committed / WEIGHTS_FILE).exists():
-            import json
-            import shutil
+            from .pretrain import copy_committed
 
-            shutil.copy2(committed / WEIGHTS_FILE, tmp / WEIGHTS_FILE)
-            return {**json.loads((committed / "meta.json").read_text()), "from_committed": True}
+            return copy_committed(committed, tmp)
         with torch_threads(train_threads()):
             return _pretrain(rung, seed, tmp)
 
@@ -350,26 +348,8 @@ def board_features(rung: "Rung", texts: Sequence[str], store: ArtifactStore | No
     return np.concatenate(chunks) if chunks else np.zeros((0, feature_width(rung)), np.float32)
 
 
-def commit_pretrained_board(art, dest_root: Path = COMMITTED_DIR) -> Path:
-    """Copy a pretrained board artifact's weights and meta to the committed folder under its key."""
-    import json
-    import shutil
-
-    dest = dest_root / art.key
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    shutil.copy2(art.file(WEIGHTS_FILE), dest / WEIGHTS_FILE)
-    meta = {k: v for k, v in art.meta.items() if k != "from_committed"}
-    (dest / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
-    return dest
-
-
 def weights_difference(a: Path, b: Path) -> float:
     """Largest absolute difference between two saved board networks (0.0: identical)."""
-    from safetensors.numpy import load_file
+    from .pretrain import weights_difference as difference
 
-    ta, tb = load_file(str(a / WEIGHTS_FILE)), load_file(str(b / WEIGHTS_FILE))
-    if ta.keys() != tb.keys():
-        return float("inf")
-    return max(float(np.max(np.abs(ta[k].astype(np.float64) - tb[k].astype(np.float64)))) for k in ta)
+    return difference(a, b, WEIGHTS_FILE)

@@ -132,7 +132,7 @@ def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = N
     def build(tmp: Path) -> dict:
         committed = COMMITTED_DIR / spec.key
         if use_committed and (committed / WEIGHTS_FILE).exists():
-            return _copy_committed(committed, tmp)
+            return copy_committed(committed, tmp)
         with torch_threads(train_threads()):
             return pretrain(tmp)
 
@@ -190,7 +190,8 @@ def pretrained_artifact(rung: Rung, corpus: str, store: ArtifactStore | None = N
     return store.get_or_build(spec, build)
 
 
-def _copy_committed(committed: Path, tmp: Path) -> dict:
+def copy_committed(committed: Path, tmp: Path) -> dict:
+    """A committed copy's files into an artifact being built; its training meta, marked as copied."""
     import json
     import shutil
 
@@ -201,8 +202,8 @@ def _copy_committed(committed: Path, tmp: Path) -> dict:
 
 
 def commit_pretrained(art, dest_root: Path = COMMITTED_DIR) -> Path:
-    """Copy a pretrained artifact's files (weights, config, tokenizer, training meta) to the
-    committed folder under its key."""
+    """Copy a pretrained artifact's files (weights, config, tokenizer, training meta; a board
+    rung's weights and meta) to the committed folder under its key."""
     import json
     import shutil
 
@@ -218,11 +219,11 @@ def commit_pretrained(art, dest_root: Path = COMMITTED_DIR) -> Path:
     return dest
 
 
-def weights_difference(a: Path, b: Path) -> float:
+def weights_difference(a: Path, b: Path, weights_file: str = WEIGHTS_FILE) -> float:
     """Largest absolute difference between two saved models' tensors (0.0: identical)."""
     from safetensors.numpy import load_file
 
-    ta, tb = load_file(str(a / WEIGHTS_FILE)), load_file(str(b / WEIGHTS_FILE))
+    ta, tb = load_file(str(a / weights_file)), load_file(str(b / weights_file))
     if ta.keys() != tb.keys():
         return float("inf")
     return max(float(np.max(np.abs(ta[k].astype(np.float64) - tb[k].astype(np.float64))))
