@@ -43,6 +43,16 @@ def test_flagged_pgrs_are_not_drawn():
     assert 36.0 not in drawn
 
 
+def test_a_panel_whose_reliable_pgrs_share_one_size_still_shows_them():
+    """A domain with one reliable pair (every other PGR flagged) once drew an empty log axis."""
+    table = pd.concat([_table1("nlp"), _table1("chess")], ignore_index=True)
+    chess = table["domain"] == "chess"
+    table.loc[chess & (table["strong_size"] == 1e7), "pgr_flag"] = "unreliable"
+    fig = figures.pgr_vs_size_by_method(table)
+    low, high = fig.axes[1].get_xlim()
+    assert low < 2e6 < high and high / low > 2
+
+
 def test_merge_table_replaces_only_the_rows_of_the_same_domain_and_method():
     save_table(pd.concat([_table1("nlp", 0.1), _table1("chess", 0.2)]), "table1_main", preset="smoke")
     merged = merge_table(_table1("nlp", 0.9), "table1_main", preset="smoke", replace_on=["domain", "method"])

@@ -77,6 +77,7 @@ def _finish(fig, panels, title: str):
 
     for ax, _ in panels:
         ax.title.set_fontsize(9)
+        _widen_single_size(ax)
         if ax.get_legend_handles_labels()[0]:  # below the panel: the finetuned markers sit among the lines
             ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     if title:
@@ -84,6 +85,18 @@ def _finish(fig, panels, title: str):
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+def _widen_single_size(ax) -> None:
+    """Give a log-x panel whose points all share one size (a domain with one reliable pair) an axis
+    around that size: matplotlib cannot scale a log axis to a single value, and draws the point off it."""
+    if ax.get_xscale() != "log":
+        return
+    xs = np.concatenate([np.asarray(line.get_xdata(), float) for line in ax.lines
+                         if line.get_transform() == ax.transData] or [np.zeros(0)])  # not axhline's
+    xs = xs[np.isfinite(xs) & (xs > 0)]
+    if len(xs) and xs.max() / xs.min() < 1.5:
+        ax.set_xlim(xs.min() / 2, xs.max() * 2)
 
 
 def finish_axes(fig, ax, title: str = ""):
