@@ -39,9 +39,9 @@ def test_a_grid_trained_by_two_processes_is_read_back_by_one(tmp_path):
     env = {**os.environ, "W2S_CACHE": str(tmp_path / "cache"), "TQDM_DISABLE": "1"}
     ran = _torchrun("-m", "w2s_lib", "grid", "--preset", "smoke", env=env)
     assert ran.returncode == 0, ran.stderr[-2000:]
-    assert "1 runs stored" in ran.stdout and ran.stdout.count("runs stored") == 1, "one process reports"
-    check = subprocess.run([sys.executable, "-c", (
+    assert "2 runs stored" in ran.stdout and ran.stdout.count("runs stored") == 1, "one process reports"
+    check = subprocess.run([sys.executable, "-c", (  # the probe and the finetuned regime (smoke's 02 default)
         "from w2s_lib.store import default_store; from w2s_lib.grid import run_grid; "
-        "run_grid(['sentiment'], 'smoke', [0], 'smoke'); print(len(default_store().built))")],
+        "run_grid(['sentiment'], 'smoke', [0], 'smoke', finetuned='largest'); print(len(default_store().built))")],
         capture_output=True, text=True, env=env, timeout=300)
     assert check.stdout.strip() == "0", check.stderr[-2000:]

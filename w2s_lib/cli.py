@@ -53,7 +53,8 @@ def cmd_grid(args: argparse.Namespace) -> int:
             print(line, file=sys.stderr)
         return 2
     p = schema_for(args.notebook)(**cfg)
-    runs = run_grid(p.tasks, p.ladder, p.seeds, p.preset, methods=p.methods, pairs=p.pairs, lm_steps=p.lm_steps)
+    runs = run_grid(p.tasks, p.ladder, p.seeds, p.preset, methods=p.methods, pairs=p.pairs, lm_steps=p.lm_steps,
+                    finetuned=p.finetuned_pairs, finetuned_tasks=p.finetuned_tasks)
     import os
 
     if int(os.environ.get("RANK", "0")) == 0:
