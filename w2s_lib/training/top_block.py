@@ -83,18 +83,15 @@ def _encoder_layers(model):
 
 
 def cached_inputs(rung: Rung, corpus: str, texts: Sequence[str], store: ArtifactStore | None = None) -> CachedInputs:
-    """The input of ``rung``'s last block for every text: computed on the fly for a board rung (a
-    few milliseconds), stored as an artifact for an encoder (one forward pass of the blocks below,
+    """The input of ``rung``'s last block for every text: computed once per process for a board rung
+    (seconds), stored as an artifact for an encoder (one forward pass of the blocks below,
     shared by every seed, method and role)."""
     store = store or default_store()
     if rung.family == "board":
-        from ..models.board import encode_texts, load_board_net
+        from ..models.board import encode_texts, states_below_top
 
-        net = load_board_net(rung, store)
-        planes, after, moves, legal = encode_texts(texts)
-        with torch.inference_mode():
-            states = torch.stack([net.below_top(torch.from_numpy(p).float()) for p in (planes, after)], 1).numpy()
-        return CachedInputs(states, None, moves, legal)
+        _, _, moves, legal = encode_texts(texts)
+        return CachedInputs(states_below_top(rung, texts, store), None, moves, legal)
     art = token_states_artifact(rung, corpus, texts, store)
     with np.load(art.file("states.npz")) as z:
         return CachedInputs(z["states"].astype(np.float32), z["offsets"], None)
