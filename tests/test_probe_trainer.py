@@ -95,3 +95,45 @@ def test_per_example_weights_weigh_the_loss_and_zero_weights_ignore_examples():
         train_probe(x, y, ProbeConfig(loss="aux_conf"), weights=np.ones(200))
     with pytest.raises(ValueError, match="weights"):
         train_probe(x, y, cfg, weights=np.ones(3))
+
+
+def _blas_threads() -> int:
+    from threadpoolctl import threadpool_info
+
+    return max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1)
+
+
+def test_closed_form_probes_train_and_predict_on_one_blas_thread(monkeypatch):
+    """numpy's BLAS follows OMP_NUM_THREADS, which `w2s reproduce` sets to 1 per notebook when it runs
+    two at a time; two threads round some products differently, and aux_conf's batch quantile made
+    that a different model. Probes train and predict on one BLAS thread, whatever the process has."""
+    from threadpoolctl import threadpool_limits
+
+    seen = []
+
+    def gradient(weight, bias, batch):
+        seen.append(_blas_threads())
+        x, y = batch
+        return np.zeros_like(weight), np.zeros_like(bias)
+
+    class Recorder:  # stands for standardised features: records the threads of the product
+        def __len__(self):
+            return 1000
+
+        def __sub__(self, other):
+            return self
+
+        def __truediv__(self, other):
+            return self
+
+        def __matmul__(self, weight):
+            seen.append(_blas_threads())
+            return np.zeros((1, weight.shape[1]), np.float32)
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 4)).astype(np.float32), np.eye(2, dtype=np.float32)[rng.integers(0, 2, 64)]
+    with threadpool_limits(limits=2, user_api="blas"):
+        head = probe._train_closed_form((x, y), 2, gradient, probe.ProbeConfig(epochs=1, batch_size=32))
+        fitted = probe._as_probe(head, np.zeros(4, np.float32), np.ones(4, np.float32))
+        fitted.outputs(Recorder())
+    assert seen and set(seen) == {1}

@@ -36,6 +36,20 @@ def torch_threads(n: int):
         torch.set_num_threads(before)
 
 
+@contextmanager
+def one_blas_thread():
+    """Run a block with numpy's BLAS on one thread. The closed-form probes do their matrix products
+    in numpy, whose BLAS follows ``OMP_NUM_THREADS`` — one per notebook when `w2s reproduce` runs
+    two at a time, both cores otherwise — and two threads round some sums differently. The
+    auxiliary-confidence loss hardens at a batch quantile, which turns a last-bit difference into a
+    different model: `board-l` → `board-xl` came out 1 point apart between the two ways of running
+    notebook 03, until its probes ran on one BLAS thread in both."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 def train_threads() -> int:
     """Torch threads for training on a CPU (``W2S_TRAIN_THREADS``, 1 by default). A gradient summed
     over 1 or 2 threads differs in its last bits, so the count is fixed — and recorded in the

@@ -15,7 +15,7 @@ import torch
 
 from ..losses import aux_conf_coef, make_loss, make_pairwise_loss, validated_targets
 from .engine import probability_rows
-from ..seeding import seed_everything, torch_threads
+from ..seeding import one_blas_thread, seed_everything, torch_threads
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,10 @@ class LinearProbe:
     scale: np.ndarray
 
     def outputs(self, features: np.ndarray) -> np.ndarray:
-        return ((features - self.mean) / self.scale) @ self.weight + self.bias
+        if len(features) < 64:  # too few rows for BLAS to share out; the limit costs half a millisecond
+            return ((features - self.mean) / self.scale) @ self.weight + self.bias
+        with one_blas_thread():  # the same rounding however many threads the process has
+            return ((features - self.mean) / self.scale) @ self.weight + self.bias
 
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         """P(class 1) for a classifier probe."""
@@ -223,6 +226,11 @@ def _train_closed_form(arrays: tuple[np.ndarray, ...], n_out: int, gradient, cfg
                        on_epoch=None, with_frac: bool = False) -> torch.nn.Linear:
     """:func:`_train_steps` with ``gradient(weight, bias, batch)`` in place of autograd (``with_frac``:
     ``gradient(weight, bias, batch, step_frac)``, for a loss whose weight follows the schedule)."""
+    with one_blas_thread():  # the same sums whichever way the notebook runs
+        return _closed_form_steps(arrays, n_out, gradient, cfg, evaluate, on_epoch, with_frac)
+
+
+def _closed_form_steps(arrays, n_out, gradient, cfg, evaluate, on_epoch, with_frac) -> torch.nn.Linear:
     seed_everything(cfg.seed)
     n, d = arrays[0].shape
     params = [np.zeros((n_out, d), np.float32), np.zeros(n_out, np.float32)]
