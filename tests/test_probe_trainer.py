@@ -103,7 +103,7 @@ def _blas_threads() -> int:
     return max((pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"), default=1)
 
 
-def test_closed_form_probes_train_and_predict_on_one_blas_thread(monkeypatch):
+def test_closed_form_probes_train_and_predict_on_one_blas_thread():
     """numpy's BLAS follows OMP_NUM_THREADS, which `w2s reproduce` sets to 1 per notebook when it runs
     two at a time; two threads round some products differently, and aux_conf's batch quantile made
     that a different model. Probes train and predict on one BLAS thread, whatever the process has."""
@@ -113,7 +113,6 @@ def test_closed_form_probes_train_and_predict_on_one_blas_thread(monkeypatch):
 
     def gradient(weight, bias, batch):
         seen.append(_blas_threads())
-        x, y = batch
         return np.zeros_like(weight), np.zeros_like(bias)
 
     class Recorder:  # stands for standardised features: records the threads of the product

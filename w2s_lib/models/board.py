@@ -385,14 +385,14 @@ def board_features(rung: "Rung", texts: Sequence[str], store: ArtifactStore | No
     import torch
 
     net = load_board_net(rung, store)
-    planes, after, moves, legal = encode_texts(texts)
+    below = states_below_top(rung, texts, store, batch_size)  # the finetuned regime reads them too
+    _, _, moves, legal = encode_texts(texts)
     chunks = []
     with torch.inference_mode(), torch_threads(train_threads()):
         for start in progress(range(0, len(texts), batch_size), desc=f"features {rung.name}"):
             part = slice(start, start + batch_size)
-            state = net.top(net.below_top(torch.from_numpy(planes[part]).float()))
-            state_after = net.top(net.below_top(torch.from_numpy(after[part]).float()))
-            chunks.append(move_features(net, state, state_after, torch.from_numpy(moves[part]),
+            top = net.top(torch.from_numpy(below[part]))
+            chunks.append(move_features(net, top[:, 0], top[:, 1], torch.from_numpy(moves[part]),
                                         torch.from_numpy(legal[part])).numpy())
     return np.concatenate(chunks) if chunks else np.zeros((0, feature_width(rung)), np.float32)
 
