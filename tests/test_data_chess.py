@@ -8,9 +8,10 @@ import pytest
 
 from w2s_lib.data import chess_engine, chess_puzzles, chess_tasks
 from w2s_lib.data.chess_engine import MATE_CP, StockfishNotFoundError, find_stockfish, score_to_cp
-from w2s_lib.data.chess_puzzles import (DECIDED_CP, MIN_GAP_CP, PUZZLE_COLUMNS, SAMPLE_FILE,
-                                        build_sample, game_positions, label_positions, position_key,
-                                        read_metadata, replay_fens, select_puzzles)
+from w2s_lib.data.chess_puzzles import (COMMITTED_GAMES, COMMITTED_PRETRAIN_GAMES, DECIDED_CP, GAMES_FILE,
+                                        MIN_GAP_CP, PRETRAIN_GAMES_FILE, PUZZLE_COLUMNS, SAMPLE_FILE,
+                                        SEED, build_sample, game_id, self_play_positions, game_positions, label_positions, position_key,
+                                        read_metadata, replay_fens, select_puzzles, write_parquet)
 from w2s_lib.data.chess_tasks import (CHESS_TASKS, assert_no_chess_test_leakage, chess_corpus,
                                       chess_test_position_keys, load_chess_puzzles,
                                       load_chess_puzzles_gen, load_rm_chess_moves, puzzles)
@@ -52,7 +53,7 @@ def test_committed_best_and_second_moves_are_distinct_legal_moves():
 
 
 def test_committed_files_record_the_stockfish_version():
-    for name in ("chess_puzzles.parquet", "chess_games.parquet", SAMPLE_FILE):
+    for name in ("chess_puzzles.parquet", "chess_games.parquet", PRETRAIN_GAMES_FILE, SAMPLE_FILE):
         metadata = read_metadata(RESOURCES_DIR / name)
         assert metadata["stockfish"].startswith("Stockfish "), name
 
@@ -61,6 +62,17 @@ def test_stored_game_positions_are_what_replaying_the_moves_gives():
     games = pd.read_parquet(RESOURCES_DIR / "chess_games.parquet")
     assert len(games) == read_metadata(RESOURCES_DIR / "chess_games.parquet")["n_games"]
     for row in games.sample(100, random_state=0).itertuples():
+        assert list(row.fens) == replay_fens(row.moves), row.game_id
+
+
+def test_pretraining_games_follow_the_puzzles_games_without_sharing_one():
+    puzzle_games = pd.read_parquet(RESOURCES_DIR / GAMES_FILE, columns=["game_id"])["game_id"]
+    more = pd.read_parquet(RESOURCES_DIR / PRETRAIN_GAMES_FILE)
+    assert len(more) == read_metadata(RESOURCES_DIR / PRETRAIN_GAMES_FILE)["n_games"] == COMMITTED_PRETRAIN_GAMES
+    expected = [game_id(SEED, COMMITTED_GAMES + i) for i in range(COMMITTED_PRETRAIN_GAMES)]
+    assert list(more["game_id"]) == expected
+    assert not set(more["game_id"]) & set(puzzle_games)
+    for row in more.sample(50, random_state=0).itertuples():
         assert list(row.fens) == replay_fens(row.moves), row.game_id
 
 
@@ -169,6 +181,15 @@ def test_generator_reproduces_the_committed_sample_exactly():
     # and the sample's puzzles are exactly the committed puzzles of those positions
     in_sample = puzzles().merge(committed[["id"]], on="id")[PUZZLE_COLUMNS]
     pd.testing.assert_frame_equal(select_puzzles(committed), in_sample)
+
+
+@pytest.mark.needs_stockfish
+@skip_without_stockfish
+def test_generator_replays_the_first_committed_pretraining_games(tmp_path):
+    committed = pd.read_parquet(RESOURCES_DIR / PRETRAIN_GAMES_FILE).head(2)
+    replayed = self_play_positions(2, SEED, workers=1, first_game=COMMITTED_GAMES).games
+    write_parquet(replayed, tmp_path / "games.parquet", {})  # as the rebuild stores them
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "games.parquet"), committed)
 
 
 @pytest.mark.needs_stockfish

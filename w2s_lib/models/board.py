@@ -36,8 +36,8 @@ from .pretrain import COMMITTED_DIR  # committed like the tiny rungs, one folder
 if TYPE_CHECKING:
     from .ladder import Rung
 
-BOARD_VERSION = 4  # 2: every puzzle position left out of the corpus (1: the test pools only); 3: attack planes;
-# 4: a convolutional trunk
+BOARD_VERSION = 5  # 2: every puzzle position left out of the corpus (1: the test pools only); 3: attack planes;
+# 4: a convolutional trunk; 5: the pretraining-only games join the corpus
 N_PLANES = 12 * 64 + 2 * 64     # pieces (own, then opponent's), then the squares each side attacks
 N_INPUTS = N_PLANES + 5          # + castling rights (own K/Q, opponent K/Q) + an en-passant square
 N_MOVES = 64 * 64
@@ -62,17 +62,19 @@ def _planes(board) -> tuple[np.ndarray, bool]:
     import chess
 
     flip = board.turn == chess.BLACK
+    sides = (board.turn, not board.turn)  # own pieces first
+    bitboards = [board.pieces_mask(piece_type, side) for side in sides for piece_type in chess.PIECE_TYPES]
+    for side in sides:
+        attacked = 0
+        for square in chess.scan_forward(board.occupied_co[side]):
+            attacked |= board.attacks_mask(square)
+        bitboards.append(attacked)
+    if flip:
+        bitboards = [chess.flip_vertical(bb) for bb in bitboards]
     x = np.zeros(N_INPUTS, np.uint8)
-    attacked = [0, 0]
-    for square, piece in board.piece_map().items():
-        own = piece.color == board.turn
-        plane = piece.piece_type - 1 + (0 if own else 6)
-        x[plane * 64 + (chess.square_mirror(square) if flip else square)] = 1
-        attacked[0 if own else 1] |= int(board.attacks_mask(square))
-    for side, mask in enumerate(attacked):
-        for square in chess.SquareSet(mask):
-            x[(12 + side) * 64 + (chess.square_mirror(square) if flip else square)] = 1
-    us, them = board.turn, not board.turn
+    # bit k of a bitboard is square k: little-endian bytes, little-endian bits
+    x[:N_PLANES] = np.unpackbits(np.array(bitboards, dtype="<u8").view(np.uint8), bitorder="little")
+    us, them = sides
     x[N_PLANES:N_PLANES + 4] = (board.has_kingside_castling_rights(us), board.has_queenside_castling_rights(us),
                                 board.has_kingside_castling_rights(them), board.has_queenside_castling_rights(them))
     x[N_PLANES + 4] = board.has_legal_en_passant()  # (a FEN may name a square no pawn can take on)
@@ -247,35 +249,45 @@ def puzzle_position_keys() -> frozenset[str]:
 
 @functools.cache
 def _corpus_arrays() -> tuple[np.ndarray, np.ndarray, str]:
-    """Every position of the self-play corpus a move was played from, the chess tasks' positions left
-    out (:func:`puzzle_position_keys`): planes, the played move's index, and a fingerprint of both."""
+    """Every position of the self-play corpus (the puzzles' games and the pretraining-only ones) a
+    move was played from, the chess tasks' positions left out (:func:`puzzle_position_keys`):
+    planes, the played move's index, and a fingerprint of both."""
     import hashlib
 
+    import chess
     import pandas as pd
 
-    from ..data.chess_puzzles import GAMES_FILE, game_positions, position_key
+    from ..data.chess_puzzles import CORPUS_FILES, position_key
     from ..paths import RESOURCES_DIR
 
-    positions = game_positions(pd.read_parquet(RESOURCES_DIR / GAMES_FILE, columns=[
-        "game_id", "fens", "moves", "screen_gaps"]))
-    positions = positions[~positions["fen"].map(position_key).isin(puzzle_position_keys())]
-    planes = np.zeros((len(positions), N_INPUTS), np.uint8)
-    moves = np.zeros(len(positions), np.int64)
-    for i, (fen, move) in enumerate(zip(positions["fen"], positions["move"])):
-        planes[i], flip = encode_position(fen)
-        moves[i] = move_index(move, flip)
+    games = pd.concat([pd.read_parquet(RESOURCES_DIR / name, columns=["fens", "moves"]) for name in CORPUS_FILES],
+                      ignore_index=True)
+    excluded = puzzle_position_keys()
+    keep = [position_key(fen) not in excluded for fens in games["fens"] for fen in fens]
+    planes = np.zeros((sum(keep), N_INPUTS), np.uint8)
+    moves = np.zeros(len(planes), np.int64)
+    plies, row = iter(keep), 0
+    for game in progress(games["moves"], desc="encode the self-play games"):
+        board = chess.Board()  # replaying is several times faster than parsing each stored FEN
+        for uci in game:
+            if next(plies):
+                planes[row], flip = _planes(board)
+                moves[row] = move_index(uci, flip)
+                row += 1
+            board.push_uci(uci)
     digest = hashlib.sha256(planes.tobytes() + moves.tobytes()).hexdigest()[:16]
     return planes, moves, digest
 
 
 def pretrain_spec(rung: "Rung", seed: int = 0) -> ArtifactSpec:
-    """Keyed by the architecture and budget, the committed games file's content and the recipe."""
-    from ..data.chess_puzzles import GAMES_FILE, PUZZLES_FILE
+    """Keyed by the architecture and budget, the committed games files' content and the recipe."""
+    from ..data.chess_puzzles import CORPUS_FILES, PUZZLES_FILE
     from ..fingerprint import remembered_sha256
     from ..paths import RESOURCES_DIR
 
     return ArtifactSpec("pretrain_board", BOARD_VERSION,
-                        {"rung": rung.identity(), "games": remembered_sha256(RESOURCES_DIR / GAMES_FILE)[:16],
+                        {"rung": rung.identity(),
+                         "games": [remembered_sha256(RESOURCES_DIR / name)[:16] for name in CORPUS_FILES],
                          # the puzzles define the test pools the corpus leaves out
                          "puzzles": remembered_sha256(RESOURCES_DIR / PUZZLES_FILE)[:16],
                          "objective": "played move", "batch": BATCH_SIZE, "lr": PRETRAIN_LR,

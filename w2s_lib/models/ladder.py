@@ -200,13 +200,14 @@ LADDERS: dict[str, tuple[Rung, ...]] = {
     ),
     # chess at micro: one family at four sizes, board networks pretrained here on the played moves of
     # our self-play games (committed, see w2s_lib/resources/pretrained): channels, convolution blocks
-    # and width grow together (the largest also trains longer); sizes chosen from prototypes scored
-    # on the puzzles outside the test pools (README, "Chess: board networks")
+    # and width grow together, and so does the number of steps; sizes chosen from prototypes scored
+    # on the puzzles outside the test pools, the corpus from the move loss on games outside it
+    # (README, "Chess: board networks")
     "micro-chess": (
         _board("board-s", 16, 1, 64, steps=2000, extra=_MICRO_PROBE),
-        _board("board-m", 24, 2, 96, steps=2000, extra=_MICRO_PROBE),
-        _board("board-l", 48, 3, 192, steps=2000, extra=_MICRO_PROBE),
-        _board("board-xl", 64, 4, 256, steps=3000, extra=_MICRO_PROBE),
+        _board("board-m", 24, 2, 96, steps=3000, extra=_MICRO_PROBE),
+        _board("board-l", 48, 3, 192, steps=4000, extra=_MICRO_PROBE),
+        _board("board-xl", 64, 4, 256, steps=6000, extra=_MICRO_PROBE),
     ),
     # the debate domain at micro: M_W and judges read a shallow MiniLM, the strong debater and
     # student the full one (a 23-point ceiling gap on debate_wordnet). The debater's contrast term and
