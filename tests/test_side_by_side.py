@@ -39,6 +39,26 @@ def test_the_longest_chains_start_first():
     assert length["01_data"] == 10.0 + 270.0                     # the longest chain after it: 02
 
 
+def test_the_start_order_does_not_leave_a_short_notebook_alone_at_the_end():
+    needs = {stem: set() for stem in "abcde"}
+    seconds = {"a": 3.0, "b": 3.0, "c": 2.0, "d": 2.0, "e": 2.0}
+    # longest first: a, b together, then c, d, then e alone
+    assert runner.simulated_end(needs, seconds, runner.chain_lengths(needs, seconds), jobs=2) == 7.0
+    assert runner.simulated_end(needs, seconds, runner.start_priorities(needs, seconds, jobs=2), jobs=2) == 6.0
+
+
+def test_the_micro_run_ends_sooner_in_the_chosen_order():
+    stems = MICRO[:2] + ["01_dev_choices"] + MICRO[2:]
+    needs = {stem: runner.prerequisites(stem, stems) for stem in stems}
+    seconds = dict(zip(stems, [7.0, 25.0, 123.0, 430.0, 231.0, 158.0, 402.0, 44.0, 129.0, 125.0, 18.0]))
+    longest_first = runner.simulated_end(needs, seconds, runner.chain_lengths(needs, seconds), jobs=2)
+    chosen = runner.simulated_end(needs, seconds, runner.start_priorities(needs, seconds, jobs=2), jobs=2)
+    assert longest_first == 924.0 and chosen < 900.0  # (measured: 15:25 cold with the first order)
+    # a notebook always starts after what it needs, whatever the order
+    assert runner.simulated_end(needs, seconds, dict.fromkeys(stems, 0.0), jobs=2) >= \
+        seconds["01_data"] + seconds["02_nlp_w2s"] + seconds["08_analyses"] + seconds["09_paper"]
+
+
 def _notebook(path, code: str) -> None:
     nb = new_notebook()
     nb.cells = [new_code_cell("preset = 'smoke'\ntasks = []\nn_examples = 3\nseed = 0",

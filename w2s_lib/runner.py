@@ -143,7 +143,7 @@ def reproduce(preset: str | None = None, only: str | None = None, log=print,
     (by default its preset's name).
     A notebook whose inputs (see :func:`notebook_inputs`) are those of its last successful run and
     whose outputs are still in place is not run again, unless ``force``. Up to ``jobs`` notebooks
-    run side by side (see :func:`prerequisites` for which may), the longest chains first.
+    run side by side (see :func:`prerequisites` for which may), in the order of :func:`start_priorities`.
     """
     path, data, plan = _validated_plan(preset, params, only)
     jobs = default_jobs(data, jobs)
@@ -160,8 +160,8 @@ def reproduce(preset: str | None = None, only: str | None = None, log=print,
     stems = [b.stem for b in plan]
     order = {stem: i for i, stem in enumerate(stems, 1)}
     needs = {stem: prerequisites(stem, stems) for stem in stems}
-    # one at a time: the notebooks' order; side by side: the longest chains first
-    priority = chain_lengths(needs, {stem: estimates.get(stem, 60.0) for stem in stems}) if jobs > 1 \
+    # one at a time: the notebooks' order; side by side: the order a simulated run ends soonest with
+    priority = start_priorities(needs, {stem: estimates.get(stem, 60.0) for stem in stems}, jobs) if jobs > 1 \
         else dict.fromkeys(stems, 0.0)
     waiting, running, finished = list(plan), {}, set()
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
@@ -235,6 +235,49 @@ def chain_lengths(needs: dict[str, set[str]], seconds: dict[str, float]) -> dict
         return memo[stem]
 
     return {stem: length(stem) for stem in needs}
+
+
+def simulated_end(needs: dict[str, set[str]], seconds: dict[str, float], priority: dict[str, float],
+                  jobs: int) -> float:
+    """When a run would end if every notebook took its expected seconds: as the runner does, each
+    free worker starts the ready notebook of highest priority (ties: the earlier notebook)."""
+    order = {stem: i for i, stem in enumerate(needs)}
+    clock, running, finished, waiting = 0.0, {}, set(), list(needs)
+    while waiting or running:
+        ready = sorted((s for s in waiting if needs[s] <= finished), key=lambda s: (-priority[s], order[s]))
+        for stem in ready[: jobs - len(running)]:
+            waiting.remove(stem)
+            running[stem] = clock + seconds[stem]
+        if not running:
+            raise ValueError(f"notebooks waiting on each other: {sorted(waiting)}")
+        stem = min(running, key=running.get)
+        clock = running.pop(stem)
+        finished.add(stem)
+    return clock
+
+
+def start_priorities(needs: dict[str, set[str]], seconds: dict[str, float], jobs: int) -> dict[str, float]:
+    """Which ready notebook a free worker starts first. The longest chains first keeps workers busy
+    but can leave a short notebook alone at the end (micro, 2 jobs: 15:24 simulated and measured);
+    from that order, swapping two notebooks while the simulated run ends sooner found 14:39 there.
+    A few thousand simulations of a dozen notebooks: milliseconds."""
+    lengths = chain_lengths(needs, seconds)
+    order = sorted(needs, key=lambda s: -lengths[s])
+
+    def as_priority(sequence: list[str]) -> dict[str, float]:
+        return {stem: float(len(sequence) - i) for i, stem in enumerate(sequence)}
+
+    best = simulated_end(needs, seconds, as_priority(order), jobs)
+    improved = True
+    while improved:
+        improved = False
+        for i in range(len(order)):
+            for j in range(i + 1, len(order)):
+                trial = order[:i] + [order[j]] + order[i + 1:j] + [order[i]] + order[j + 1:]
+                end = simulated_end(needs, seconds, as_priority(trial), jobs)
+                if end < best - 1e-9:
+                    order, best, improved = trial, end, True
+    return as_priority(order)
 
 
 class NotebookJob:
