@@ -85,6 +85,15 @@ def test_pretraining_is_reproducible_and_keyed_by_its_budget(tmp_path):
     assert one.meta["corpus_positions"] > 100_000  # every corpus position but the test pools'
 
 
+def test_the_committed_rungs_were_pretrained_on_the_corpus_the_code_encodes():
+    """The corpus fingerprint (planes and moves of every position) each committed rung recorded is
+    the one encoded now: the faster replaying encoder gave the same bytes as parsing each FEN."""
+    planes, _, digest = B._corpus_arrays()
+    for rung in BOARD:
+        meta = B.pretrained_board(rung).meta
+        assert (meta["corpus_sha"], meta["corpus_positions"]) == (digest, len(planes)), rung.name
+
+
 def test_features_read_the_policy_over_legal_moves(tmp_path):
     """[h, h', h ⊙ E[m], log p(m), margin]: log p ≤ 0 over legal moves, summing to 1; the margin is
     0 for the policy's favourite move and positive for the others; a text with no move has zeros."""

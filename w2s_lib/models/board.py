@@ -263,14 +263,16 @@ def _corpus_arrays() -> tuple[np.ndarray, np.ndarray, str]:
     games = pd.concat([pd.read_parquet(RESOURCES_DIR / name, columns=["fens", "moves"]) for name in CORPUS_FILES],
                       ignore_index=True)
     excluded = puzzle_position_keys()
-    keep = [position_key(fen) not in excluded for fens in games["fens"] for fen in fens]
-    planes = np.zeros((sum(keep), N_INPUTS), np.uint8)
+    keep = [[position_key(fen) not in excluded for fen in fens] for fens in games["fens"]]
+    planes = np.zeros((sum(map(sum, keep)), N_INPUTS), np.uint8)
     moves = np.zeros(len(planes), np.int64)
-    plies, row = iter(keep), 0
-    for game in progress(games["moves"], desc="encode the self-play games"):
+    row = 0
+    for kept, game in progress(zip(keep, games["moves"]), total=len(games), desc="encode the self-play games"):
+        if len(kept) != len(game):
+            raise ValueError(f"a stored game has {len(kept)} positions for {len(game)} moves")
         board = chess.Board()  # replaying is several times faster than parsing each stored FEN
-        for uci in game:
-            if next(plies):
+        for wanted, uci in zip(kept, game):
+            if wanted:
                 planes[row], flip = _planes(board)
                 moves[row] = move_index(uci, flip)
                 row += 1
