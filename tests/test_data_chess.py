@@ -9,9 +9,10 @@ import pytest
 from w2s_lib.data import chess_engine, chess_puzzles, chess_tasks
 from w2s_lib.data.chess_engine import MATE_CP, StockfishNotFoundError, find_stockfish, score_to_cp
 from w2s_lib.data.chess_puzzles import (COMMITTED_GAMES, COMMITTED_PRETRAIN_GAMES, DECIDED_CP, GAMES_FILE,
-                                        MIN_GAP_CP, PRETRAIN_GAMES_FILE, PUZZLE_COLUMNS, SAMPLE_FILE,
-                                        SEED, build_sample, game_id, self_play_positions, game_positions, label_positions, position_key,
-                                        read_metadata, replay_fens, select_puzzles, write_parquet)
+                                        MIN_GAP_CP, PRETRAIN_GAMES_FILE, PUZZLE_COLUMNS, SAMPLE_FILE, SEED,
+                                        build_sample, game_id, game_positions, label_positions, position_key,
+                                        read_metadata, replay_fens, select_puzzles, self_play_positions,
+                                        write_parquet)
 from w2s_lib.data.chess_tasks import (CHESS_TASKS, assert_no_chess_test_leakage, chess_corpus,
                                       chess_test_position_keys, load_chess_puzzles,
                                       load_chess_puzzles_gen, load_rm_chess_moves, puzzles)
