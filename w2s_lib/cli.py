@@ -122,7 +122,7 @@ def _params_by_notebook(path) -> dict[str, dict]:
 
 def cmd_check_params(args: argparse.Namespace) -> int:
     from .devices import device_problems
-    from .hub_access import missing_from_hub
+    from .hub_access import missing_from_hub, unusable_local_models
     from .parameters import check_params_file
 
     status = 0
@@ -131,8 +131,9 @@ def cmd_check_params(args: argparse.Namespace) -> int:
         status = 1
     for path in args.files:
         problems = check_params_file(path)
-        if not problems:  # what the file needs from the hub and can neither find here nor download
-            problems = missing_from_hub(_params_by_notebook(path), fetch_file=path)
+        if not problems:  # models that must be installed here, and what the hub must give that is neither here nor reachable
+            values = _params_by_notebook(path)
+            problems = unusable_local_models(values) + missing_from_hub(values, fetch_file=path)
         for line in problems:
             print(line)
         if problems:

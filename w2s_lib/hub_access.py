@@ -147,19 +147,29 @@ def missing_from_hub(params: dict[str, dict], fetch_file: str | os.PathLike | No
 
 def unusable_local_models(params: dict[str, dict]) -> list[str]:
     """One line per model that is not on the hub but must be here — a GGUF file or a package that
-    carries one (``gguf:…``) — and cannot be loaded (not installed, or the ``gguf`` reader missing),
-    naming the parameter and the fix; checked before a run, like the hub's models."""
+    carries one (``gguf:…``), the part packages of a split archive (``parts:…``, as a model or a
+    ladder's rung) — and cannot be loaded (not installed, or the ``gguf`` reader missing), naming
+    the parameter and the fix; checked before a run, like the hub's models."""
+    from .models.ladder import get_ladder
     from .models.sources import ModelSourceError, check_source, source_kind
 
     lines = []
+
+    def check(source: str, where: str) -> None:
+        if source and source not in NO_MODEL and source_kind(source) in ("gguf", "parts"):
+            try:
+                check_source(source)
+            except ModelSourceError as err:
+                lines.append(f"{where}: {err}")
+
     for stem, values in params.items():
         for key in MODEL_KEYS:
-            source = values.get(key)
-            if source and source not in NO_MODEL and source_kind(source) == "gguf":
-                try:
-                    check_source(source)
-                except ModelSourceError as err:
-                    lines.append(f"{stem}.{key}: {err}")
+            check(values.get(key), f"{stem}.{key}")
+        for key in LADDER_KEYS:
+            if values.get(key):
+                for rung in get_ladder(values[key]):
+                    if rung.family == "hf":
+                        check(rung.source, f"{stem}.{key} (rung {rung.name})")
     return lines
 
 

@@ -166,6 +166,20 @@ def _hub(name: str, source: str, n: int, **kw) -> Rung:
 # results/micro/tables/choices_dev_picks.csv): weight decay, then learning rate, then epochs
 _MICRO_PROBE = {"probe": {"weight_decay": 3.0, "lr": 0.03, "epochs": 60}}
 
+# micro: two tiny decoders pretrained here (committed, see w2s_lib/resources/pretrained) below two
+# real pretrained MiniLM truncations. The truncations and the probe settings are chosen on dev
+# (README, "The micro ladder"); the tiny rungs' pretraining steps were chosen earlier, from
+# test results, and are not re-searched (25 min a set). One 3-layer MiniLM pass serves both
+# truncations.
+_MICRO_TEXT: tuple[Rung, ...] = (
+    _tiny("tiny-xs", 2, 64, 2, steps=300, extra=_MICRO_PROBE),
+    _tiny("tiny-s", 3, 128, 4, steps=1500, extra=_MICRO_PROBE),
+    _minilm(1, extra={**_MICRO_PROBE, "feature_depth": 3}),
+    # the finetuned regime of the largest pair (its last block on cached inputs): block learning rate
+    # and epochs chosen on the dev splits of sentiment and gloss_topic (params/micro_extended.yaml)
+    _minilm(3, extra={**_MICRO_PROBE, "feature_depth": 3, "top": {"lr": 1e-4, "epochs": 2}}),
+)
+
 LADDERS: dict[str, tuple[Rung, ...]] = {
     # CI: the two shallowest MiniLM truncations (real pretrained weights, nothing to pretrain)
     "smoke": (
@@ -177,19 +191,7 @@ LADDERS: dict[str, tuple[Rung, ...]] = {
         _tiny("tiny-xxs", 1, 16, 2, steps=4),
         _tiny("tiny-xs", 2, 32, 2, steps=4),
     ),
-    # micro: two tiny decoders pretrained here (committed, see w2s_lib/resources/pretrained) below two
-    # real pretrained MiniLM truncations. The truncations and the probe settings are chosen on dev
-    # (README, "The micro ladder"); the tiny rungs' pretraining steps were chosen earlier, from
-    # test results, and are not re-searched (25 min a set). One 3-layer MiniLM pass serves both
-    # truncations.
-    "micro": (
-        _tiny("tiny-xs", 2, 64, 2, steps=300, extra=_MICRO_PROBE),
-        _tiny("tiny-s", 3, 128, 4, steps=1500, extra=_MICRO_PROBE),
-        _minilm(1, extra={**_MICRO_PROBE, "feature_depth": 3}),
-        # the finetuned regime of the largest pair (its last block on cached inputs): block learning rate
-        # and epochs chosen on the dev splits of sentiment and gloss_topic (params/micro_extended.yaml)
-        _minilm(3, extra={**_MICRO_PROBE, "feature_depth": 3, "top": {"lr": 1e-4, "epochs": 2}}),
-    ),
+    "micro": _MICRO_TEXT,
     # the same-family option of micro's text domains: MiniLM truncations only, so that size on the x-axes
     # is not also family (the micro ladder puts tiny decoders below MiniLM); one 6-layer pass serves all
     "micro-minilm": (
@@ -197,6 +199,13 @@ LADDERS: dict[str, tuple[Rung, ...]] = {
         _minilm(2, extra={**_MICRO_PROBE, "feature_depth": 6}),
         _minilm(3, extra={**_MICRO_PROBE, "feature_depth": 6}),
         _minilm(6, extra={**_MICRO_PROBE, "feature_depth": 6}),
+    ),
+    # micro with a larger offline strong rung on top: all-mpnet-base-v2 (110 M parameters, 12 layers), from
+    # the five packages that carry it on the Python package index (w2s_lib.models.packaged); the four
+    # micro rungs are the same, so their stored features and weak labels are reused (params/micro_mpnet.yaml)
+    "micro-mpnet": (
+        *_MICRO_TEXT,
+        Rung(name="mpnet", family="hf", source="parts:all-mpnet-base-v2", pooling="mean", extra=_MICRO_PROBE),
     ),
     # chess at micro: one family at four sizes, board networks pretrained here on the played moves of
     # our self-play games (committed, see w2s_lib/resources/pretrained): channels, convolution blocks

