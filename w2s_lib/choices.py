@@ -164,9 +164,11 @@ NOT_SEARCHED = {
     "chess ladder (micro-chess)": "not searched by the dev rule: the board rungs' channels, blocks and widths "
                                   "were set from prototypes scored on the puzzles outside every chess task's "
                                   "test pool, the corpus (8,250 games) from the move loss on games outside it, "
-                                  "the steps (2,000 to 6,000) grow with size and were not searched (README); a "
-                                  "set takes about 80 min on one core to pretrain; their probes use the settings "
-                                  "chosen on the text tasks",
+                                  "the steps (2,000, 3,000, 4,000) grow with size and were not searched; "
+                                  "board-xl's 12,000 replaced 6,000 on dev ceilings (0.695 against 0.676 on "
+                                  "chess_puzzles), tried after 6,000's test numbers were seen (README); the set "
+                                  "takes about 2 h of one core to pretrain; their probes use the settings chosen "
+                                  "on the text tasks",
     "Φ's weight on the debate task": "chosen on the NLP tasks' dev splits and used on debate_wordnet too (its "
                                      "dev split would need a new feature pass of every passage sentence)",
 }

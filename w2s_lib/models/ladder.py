@@ -216,7 +216,7 @@ LADDERS: dict[str, tuple[Rung, ...]] = {
         _board("board-s", 16, 1, 64, steps=2000, extra=_MICRO_PROBE),
         _board("board-m", 24, 2, 96, steps=3000, extra=_MICRO_PROBE),
         _board("board-l", 48, 3, 192, steps=4000, extra=_MICRO_PROBE),
-        _board("board-xl", 64, 4, 256, steps=6000, extra=_MICRO_PROBE),
+        _board("board-xl", 64, 4, 256, steps=12000, extra=_MICRO_PROBE),
     ),
     # the debate domain at micro: M_W and judges read a shallow MiniLM, the strong debater and
     # student the full one (a 23-point ceiling gap on debate_wordnet). The debater's contrast term and
