@@ -64,7 +64,7 @@ def test_the_parts_join_into_the_model_folder_once(tmp_path, site):
     assert packaged.assembled_folder(NAME) == folder and (folder / "config.json").stat().st_mtime_ns == stamp
     assert not [p for p in folder.parent.parent.iterdir() if p.name.startswith(".")]  # no scratch left
     rung = hf_rung(source)
-    assert rung.pooling == "mean" and rung.non_embedding_params() > 0
+    assert rung.name == NAME and rung.pooling == "mean" and rung.non_embedding_params() > 0
     assert sources.identity(source) == sources.identity(str(folder))  # keyed by content, as the folder
 
 

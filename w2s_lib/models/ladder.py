@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Literal
 
 from . import sources
+from .packaged import PARTS_PREFIX
 from .sources import MINILM_PREFIX
 
 # the tiny rungs' GELU when they run here: the same tanh approximation GPT-2 pretrained them with
@@ -288,7 +289,8 @@ def hf_rung(source: str, **overrides) -> Rung:
         return replace(_minilm(int(source[len(MINILM_PREFIX):])), **overrides)
     overrides.setdefault("pooling", sources.default_pooling(source))
     overrides.setdefault("max_length", min(512, sources.max_positions(source) or 512))
-    rung = Rung(name=source.rstrip("/").split("/")[-1], family="hf", source=source,
+    name = source[len(PARTS_PREFIX):] if source.startswith(PARTS_PREFIX) else source.rstrip("/").split("/")[-1]
+    rung = Rung(name=name, family="hf", source=source,
                 train_mode="full", lr=1e-5)
     return replace(rung, **overrides)
 
