@@ -89,3 +89,22 @@ def test_finetuned_pairs_are_named_or_refused():
     with pytest.raises(ValueError, match="finetuned_pairs"):
         NLPW2SParams(ladder="micro", finetuned_pairs="biggest")
     assert NLPW2SParams(ladder="micro", finetuned_pairs="tiny-s>minilm-l3").finetuned_pairs == "tiny-s>minilm-l3"
+
+
+def test_an_encoder_whose_layers_need_more_than_the_states_is_refused():
+    """MPNet's layers also take a relative-position bias the encoder computes once: its last layer alone,
+    on the states below it, is another model, so the finetuned regime refuses it; BERT's passes."""
+    from transformers import BertConfig, BertModel, MPNetConfig, MPNetModel
+
+    torch.manual_seed(0)
+    common = dict(vocab_size=30, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32)
+    ids, mask = torch.randint(3, 30, (3, 7)), torch.ones(3, 7)
+    mask[0, 5:] = 0
+    for model, refused in ((BertModel(BertConfig(**common)).eval(), False), (MPNetModel(MPNetConfig(**common)).eval(), True)):
+        with torch.no_grad():
+            states = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+            if refused:
+                with pytest.raises(ValueError, match="cannot run MPNetModel's last layer on its own"):
+                    T._check_layer_alone(model, states[1], states[2], mask)
+            else:
+                T._check_layer_alone(model, states[1], states[2], mask)

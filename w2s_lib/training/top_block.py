@@ -82,6 +82,18 @@ def _encoder_layers(model):
     return layers
 
 
+def _check_layer_alone(model, below: torch.Tensor, out: torch.Tensor, mask: torch.Tensor, tol: float = 1e-4) -> None:
+    """Refuse an encoder whose last layer, given only the states below it and the mask, does not give
+    the model's own output: its layers take more than that (MPNet's relative-position bias, computed
+    once by the encoder for all layers), so training that layer alone would silently be another model."""
+    alone = EncoderTop.run_layer(_encoder_layers(model)[-1], below, mask)
+    gap = float(((alone - out).abs() * mask[..., None]).max())
+    if gap > tol:
+        raise ValueError(f"the finetuned regime ('top') cannot run {type(model).__name__}'s last layer on its own: "
+                         f"from the cached states below it, it differs from the model's output by {gap:.3g} (its "
+                         "layers take inputs beyond the states and the mask); use the probe regime for this rung")
+
+
 def cached_inputs(rung: Rung, corpus: str, texts: Sequence[str], store: ArtifactStore | None = None) -> CachedInputs:
     """The input of ``rung``'s last block for every text: computed once per process for a board rung
     (seconds), stored as an artifact for an encoder (one forward pass of the blocks below,
@@ -117,7 +129,10 @@ def token_states_artifact(rung: Rung, corpus: str, texts: Sequence[str], store: 
             for start in progress(range(0, len(order), 128), desc=f"token states {rung.name}"):
                 idx = order[start: start + 128].tolist()
                 ids, mask = data.batch(idx, torch.device("cpu"))
-                hidden = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states[depth - 1]
+                states = model(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+                if start == 0:
+                    _check_layer_alone(model, states[depth - 1], states[depth], mask.float())
+                hidden = states[depth - 1]
                 for row, i in enumerate(idx):
                     pieces[i] = hidden[row, : data.lengths[i]].numpy().astype(np.float16)
         offsets = np.concatenate([[0], np.cumsum(data.lengths)]).astype(np.int64)
@@ -150,10 +165,15 @@ class EncoderTop(_Top):
         self.head = torch.nn.Linear(width, n_out)
         torch.nn.init.zeros_(self.head.weight), torch.nn.init.zeros_(self.head.bias)
 
-    def forward(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    @staticmethod
+    def run_layer(layer: torch.nn.Module, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """One encoder layer on token states, padding masked out."""
         additive = (1.0 - mask[:, None, None, :]) * torch.finfo(states.dtype).min
-        out = self.layer(states, attention_mask=additive)
-        out = out[0] if isinstance(out, tuple) else out
+        out = layer(states, attention_mask=additive)
+        return out[0] if isinstance(out, tuple) else out
+
+    def forward(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        out = self.run_layer(self.layer, states, mask)
         pooled = (out * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp_min(1.0)
         return self.head(pooled)
 
